@@ -1,0 +1,1 @@
+"""Tabular inputs: reading any CSV dialect, cleaning, duplicate groups, the cleaning report."""

@@ -1,0 +1,181 @@
+"""Cleaning a feature table: recognise columns, parse numbers, normalise labels, mark duplicates, report all of it.
+
+Nothing is imputed or clipped here — those are fitted steps and live in the model pipeline. Every row that is
+dropped, and every cell that is changed, is named in the report with its 1-based line in the input file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mer.data.csvio import InputError, read_csv_records
+from mer.schema import FEATURE_NAMES, FEATURE_RANGES, LABEL_COLUMN, normalise_label
+
+DUP_GROUP = "dup_group"
+SOURCE_LINE = "source_line"
+MISSING_TOKENS = frozenset(
+    {"", "?", "??", "-", "--", "na", "n/a", "nan", "null", "none", "nil", "error", "err", "invalid", "missing",
+     "unknown", "bad", "#n/a", "#value!", "#div/0!", "#num!", "inf", "+inf", "-inf", "infinity", "-infinity"}
+)
+LABEL_ALIASES = ("class", "label", "emotion", "mood", "clase", "target")
+MIN_FEATURE_COLUMNS = 25  # fewer recognised feature columns than this is not a feature table
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_FEATURE_KEYS = {_key(n): n for n in FEATURE_NAMES}
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(cell: str) -> tuple[float, str | None]:
+    """Parse one cell. Returns the value (NaN when missing) and a note when the cell needed more than a plain read."""
+    text = cell.strip()
+    if text.lower() in MISSING_TOKENS:
+        return math.nan, (None if cell == "" else f"token {cell.strip()!r} -> missing")
+    if not _NUMBER.match(text):
+        return math.nan, f"not a number {cell!r} -> missing"
+    value = float(text.replace(",", "."))
+    if text != cell:
+        return value, "stray spaces"
+    if "," in text:
+        return value, "decimal comma"
+    return value, None
+
+
+@dataclass
+class CleaningReport:
+    """What cleaning did. ``rows_in == rows_out + len(dropped)`` always holds."""
+
+    source: str
+    rows_in: int = 0
+    rows_out: int = 0
+    dropped: list[dict] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)
+    columns_dropped: list[str] = field(default_factory=list)
+    columns_missing: list[str] = field(default_factory=list)
+    label_counts: dict[str, int] = field(default_factory=dict)
+    label_spellings: dict[str, str] = field(default_factory=dict)
+    missing_cells: dict[str, int] = field(default_factory=dict)
+    out_of_range_cells: dict[str, int] = field(default_factory=dict)
+    duplicate_rows: int = 0
+    duplicate_groups: int = 0
+    delimiter: str = ","
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+@dataclass
+class CleanResult:
+    table: pd.DataFrame
+    report: CleaningReport
+
+
+def _map_columns(header: list[str], require_label: bool, source: str) -> tuple[dict[int, str], int | None, list[str]]:
+    features: dict[int, str] = {}
+    label_idx: int | None = None
+    extra: list[str] = []
+    for i, name in enumerate(header):
+        k = _key(name)
+        if k in _FEATURE_KEYS and _FEATURE_KEYS[k] not in features.values():
+            features[i] = _FEATURE_KEYS[k]
+        elif k in LABEL_ALIASES and label_idx is None:
+            label_idx = i
+        else:
+            extra.append(name or f"<unnamed column {i + 1}>")
+    if require_label and label_idx is None:
+        raise InputError(f"{source}: no label column (expected one of {', '.join(LABEL_ALIASES)})")
+    if len(features) < MIN_FEATURE_COLUMNS:
+        raise InputError(
+            f"{source}: only {len(features)} of the 50 feature columns recognised (need {MIN_FEATURE_COLUMNS})"
+        )
+    return features, label_idx, extra
+
+
+def clean_table(path: str | Path, require_label: bool = True) -> CleanResult:
+    """Clean the CSV at ``path``; with ``require_label`` rows without a usable label are dropped and reported."""
+    source = str(path)
+    raw = read_csv_records(path)
+    features, label_idx, extra = _map_columns(raw.header, require_label, source)
+    report = CleaningReport(source=source, rows_in=len(raw.records), delimiter=raw.delimiter)
+    report.columns_dropped = extra
+    report.columns_missing = [n for n in FEATURE_NAMES if n not in features.values()]
+    width = len(raw.header)
+    spellings: dict[str, str] = {}
+    out_rows: list[list[float]] = []
+    out_labels: list[str | None] = []
+    out_lines: list[int] = []
+    for record, line in zip(raw.records, raw.lines, strict=True):
+        if not any(c.strip() for c in record):
+            report.dropped.append({"line": line, "reason": "blank line"})
+            continue
+        if len(record) > width and any(c.strip() for c in record[width:]):
+            report.dropped.append({"line": line, "reason": f"{len(record)} fields, header has {width}"})
+            continue
+        record = record + [""] * (width - len(record))
+        label: str | None = None
+        if label_idx is not None:
+            raw_label = record[label_idx]
+            label = normalise_label(raw_label)
+            if label is None and require_label:
+                reason = "missing label" if not raw_label.strip() else f"unknown label {raw_label.strip()!r}"
+                report.dropped.append({"line": line, "reason": reason})
+                continue
+            if label is not None and raw_label != label:
+                spellings[raw_label] = label
+        values = [math.nan] * len(FEATURE_NAMES)
+        notes = []
+        for i, name in features.items():
+            value, note = parse_number(record[i])
+            values[FEATURE_NAMES.index(name)] = value
+            if note:
+                notes.append({"column": name, "raw": record[i], "action": note})
+        if all(math.isnan(v) for v in values):
+            report.dropped.append({"line": line, "reason": "no feature value"})
+            continue
+        if notes:
+            report.changed.append({"line": line, "changes": notes})
+        out_rows.append(values)
+        out_labels.append(label)
+        out_lines.append(line)
+    table = pd.DataFrame(out_rows, columns=list(FEATURE_NAMES), dtype=float)
+    table.insert(0, LABEL_COLUMN, pd.Series(out_labels, dtype="object"))
+    table[DUP_GROUP] = duplicate_groups(table[list(FEATURE_NAMES)])
+    table[SOURCE_LINE] = out_lines
+    report.rows_out = len(table)
+    report.label_counts = dict(Counter(lbl for lbl in out_labels if lbl is not None))
+    report.label_spellings = spellings
+    feats = table[list(FEATURE_NAMES)]
+    report.missing_cells = {k: int(v) for k, v in feats.isna().sum().items() if v}
+    report.out_of_range_cells = out_of_range_counts(feats)
+    sizes = table.groupby(DUP_GROUP).size()
+    report.duplicate_groups = int((sizes > 1).sum())
+    report.duplicate_rows = int((sizes[sizes > 1] - 1).sum())
+    assert report.rows_in == report.rows_out + len(report.dropped)
+    return CleanResult(table=table, report=report)
+
+
+def duplicate_groups(features: pd.DataFrame | np.ndarray) -> np.ndarray:
+    """One id per distinct feature vector: exact duplicates share an id, so a split can keep them together."""
+    feats = pd.DataFrame(np.asarray(features, dtype=float)).round(9)
+    return feats.groupby(list(feats.columns), dropna=False, sort=False).ngroup().to_numpy()
+
+
+def out_of_range_counts(feats: pd.DataFrame) -> dict[str, int]:
+    """Cells outside the range seen in the UCI data, per feature (reported, not changed)."""
+    counts = {}
+    for name, (low, high) in FEATURE_RANGES.items():
+        col = feats[name]
+        n = int(((col < low) | (col > high)).sum())
+        if n:
+            counts[name] = n
+    return counts

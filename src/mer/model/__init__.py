@@ -1,0 +1,1 @@
+"""The estimator pipeline, its evaluation, deployment gates and the MLflow registry."""
