@@ -1,6 +1,7 @@
 """``mer`` command line: thin doors into the library, one module per stage of the data's way."""
 
 from mer.cli import data as _data  # noqa: F401  (registers commands)
+from mer.cli import model as _model  # noqa: F401
 from mer.cli.app import app
 
 __all__ = ["app"]

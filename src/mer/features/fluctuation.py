@@ -9,7 +9,8 @@ Zwicker's fluctuation-strength curve (peak at 4 Hz) weights it. ``mirexport`` co
 
 Digital silence is not special-cased: every band sits at the -160 dB floor, and the FFT of that constant series,
 zero-padded to 2^13 points, is a Dirichlet kernel whose side lobes give a finite, deterministic value (15.64 for
-30 s at 44.1 kHz, roughly inversely proportional to the duration), exactly what the recipe yields. Audio shorter than one 23 ms frame gives NaN.
+30 s at 44.1 kHz, roughly inversely proportional to the duration), exactly what the recipe yields. Audio shorter
+than one 23 ms frame gives NaN.
 """
 
 from __future__ import annotations

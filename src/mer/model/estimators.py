@@ -36,7 +36,8 @@ from mer.model.derived import DerivedFeatures
 def _base_classifiers(seed: int) -> dict[str, Any]:
     return {
         "logreg": LogisticRegression(C=0.1, max_iter=5000),
-        "svm": SVC(kernel="rbf", C=3.0, gamma="scale", probability=True, random_state=seed),
+        # Platt-scaled on inner folds: SVC's own probability=True is deprecated since scikit-learn 1.9.
+        "svm": CalibratedClassifierCV(SVC(kernel="rbf", C=3.0, gamma="scale"), method="sigmoid", ensemble=False),
         "lda": LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto"),
         "rf": RandomForestClassifier(n_estimators=300, random_state=seed),
         "et": ExtraTreesClassifier(n_estimators=500, random_state=seed),
@@ -46,15 +47,33 @@ def _base_classifiers(seed: int) -> dict[str, Any]:
     }
 
 
-CANDIDATES: tuple[str, ...] = ("logreg", "svm", "lda", "rf", "et", "gb", "vote")
+CANDIDATES: tuple[str, ...] = ("logreg", "svm", "lda", "rf", "et", "gb", "vote", "ensemble")
 VOTE_MEMBERS: tuple[str, ...] = ("logreg", "svm", "lda", "et")
+SELF_SCALING = frozenset({"ensemble"})  # candidates whose members scale (and derive) on their own
+
+
+def _ensemble(seed: int) -> VotingClassifier:
+    """Plain mean of diverse members, each on the 50 features and on 50 + derived features (modeling notes:
+    diversity then a plain average was what helped). Each member scales its own inputs (Yeo-Johnson), so the
+    derived ratios are computed on capped, unscaled values."""
+    members = []
+    for derived in (False, True):
+        bases = _base_classifiers(seed)
+        for name in VOTE_MEMBERS:
+            steps: list[tuple[str, Any]] = [("derive", DerivedFeatures())] if derived else []
+            steps += [("scale", PowerTransformer()), ("clf", bases[name])]
+            members.append((f"{name}{'_derived' if derived else ''}", Pipeline(steps)))
+    return VotingClassifier(members, voting="soft")
 
 
 def make_classifier(name: str, seed: int = 0):
-    """A fresh classifier by candidate name; ``vote`` is the soft (plain-mean) vote of :data:`VOTE_MEMBERS`."""
+    """A fresh classifier by candidate name; ``vote`` is the soft (plain-mean) vote of :data:`VOTE_MEMBERS`,
+    ``ensemble`` the plain mean of those members on raw and on derived features."""
     bases = _base_classifiers(seed)
     if name == "vote":
         return VotingClassifier([(m, bases[m]) for m in VOTE_MEMBERS], voting="soft")
+    if name == "ensemble":
+        return _ensemble(seed)
     if name not in bases:
         raise ValueError(f"unknown candidate {name!r}; choose one of {', '.join(CANDIDATES)}")
     return bases[name]
@@ -74,11 +93,9 @@ def make_pipeline(
     steps: list[tuple[str, Any]] = []
     if derived_features:
         steps.append(("derive", DerivedFeatures()))
-    steps += [
-        ("impute", SimpleImputer(strategy="median")),
-        ("cap", IQRCapper(factor=capping_factor)),
-        ("scale", scalers[scaler]),
-    ]
+    steps += [("impute", SimpleImputer(strategy="median")), ("cap", IQRCapper(factor=capping_factor))]
+    if classifier not in SELF_SCALING:
+        steps.append(("scale", scalers[scaler]))
     if pca:
         steps.append(("pca", PCA(n_components=pca, random_state=seed)))
     steps.append(("clf", make_classifier(classifier, seed)))

@@ -1,0 +1,5 @@
+"""``python -m mer`` = the ``mer`` command."""
+
+from mer.cli import app
+
+app()

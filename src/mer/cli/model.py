@@ -1,0 +1,131 @@
+"""Commands on the model: ``mer train``, ``mer register``, ``mer predict`` and the main job ``mer run``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mer import settings
+from mer.cli.app import app, fail
+from mer.data.csvio import InputError
+
+console = Console(stderr=True)
+
+
+def _print_metrics(metrics: dict) -> None:
+    cv = metrics["cv"]
+    table = Table(title=f"{metrics['candidate']}: {cv['protocol']['cv']} on {cv['protocol']['rows']} rows")
+    for col in ("figure", "CV mean", "95% CI", "hold-out"):
+        table.add_column(col)
+    for key in ("macro_f1", "weighted_f1", "accuracy", "f1_happy", "f1_sad", "f1_angry", "f1_relax"):
+        lo, hi = cv[key]["ci95"]
+        table.add_row(key, f"{cv[key]['mean']:.3f}", f"[{lo:.3f}, {hi:.3f}]", f"{metrics['holdout'][key]:.3f}")
+    table.add_row("ECE (top label)", f"{cv['ece']['mean']:.3f}", "", "")
+    console.print(table)
+    for gate in metrics["gates"]:
+        ok = gate["passed"]
+        console.print(f"  gate {'[green]pass[/]' if ok else '[red]FAIL[/]'} {gate['name']} = {gate['value']:.3f} "
+                      + (f"(needs >= {gate['low']:.3f})" if gate["high"] == float("inf")
+                         else f"(needs [{gate['low']:.3f}, {gate['high']:.3f}])")
+                      + ("" if ok else f" — short by {-gate['margin']:.3f}"))
+    fair = metrics["fairness"]
+    console.print(f"  fairness: per-class F1 gap {fair['class_f1_gap']:.3f} (goal <= {fair['goal_max_gap']})")
+
+
+def _train(params: dict, candidate: str | None):
+    from mer.pipeline import train_stage
+
+    cv = params["cv"]
+    with Progress(TextColumn("CV folds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("cv", total=cv["folds"] * cv["repeats"])
+        result = train_stage(params, progress=lambda: bar.advance(task), candidate=candidate)
+    _print_metrics(result.metrics)
+    return result
+
+
+@app.command()
+def train(
+    candidate: Annotated[str | None, typer.Option(help="Override params.yaml model.candidate (logreg, svm, lda, rf, "
+                                                       "et, gb, vote, ensemble).")] = None,
+) -> None:
+    """Evaluate by grouped repeated CV + hold-out, judge the gates, fit and save the final model (no registry)."""
+    _train(settings.load_params(), candidate)
+
+
+@app.command()
+def register() -> None:
+    """Log the trained model's run to MLflow and register it: alias champion if the gates pass, else candidate."""
+    from mer.pipeline import register_stage
+
+    reg, metrics = register_stage(settings.load_params())
+    console.print(f"registered {reg.name} version {reg.version} as [bold]{reg.alias}[/] (run {reg.run_id})")
+    for gate in metrics["gates"]:
+        if not gate["passed"]:
+            console.print(f"  [red]gate failed[/]: {gate['name']} = {gate['value']:.3f}, "
+                          f"short by {-gate['margin']:.3f}")
+
+
+@app.command()
+def predict(
+    input_csv: Annotated[Path, typer.Argument(help="CSV of the 50 features (any dialect; a Class column is ignored).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV with p_happy, p_sad, p_angry, p_relax, label, "
+                                                                "confidence, decision, top2.")],
+    threshold: Annotated[float | None, typer.Option(help="Accept threshold (default: params.yaml "
+                                                         "decision.accept_threshold).")] = None,
+    alias: Annotated[str, typer.Option(help="Registry alias to load.")] = "champion",
+) -> None:
+    """Score feature rows with models:/music-emotion@champion through the same cleaning as training."""
+    from mer.data.cleaning import SOURCE_LINE, clean_table
+    from mer.model.predict import predict_frame
+    from mer.model.registry import load_champion
+
+    params = settings.load_params()
+    threshold = params["decision"]["accept_threshold"] if threshold is None else threshold
+    try:
+        cleaned = clean_table(input_csv, require_label=False)
+    except InputError as exc:
+        fail(str(exc))
+    try:
+        model = load_champion(settings.model_name(params), alias)
+    except Exception as exc:  # MLflow raises several types for a missing model/alias
+        fail(f"no model at models:/{settings.model_name(params)}@{alias} ({type(exc).__name__}); run `mer run` or "
+             f"`mer train && mer register` first")
+    out = predict_frame(model, cleaned.table, threshold)
+    out.insert(0, SOURCE_LINE, cleaned.table[SOURCE_LINE].to_numpy())
+    output.parent.mkdir(parents=True, exist_ok=True)
+    out.to_csv(output, index=False)
+    accepted = int((out["decision"] == "accept").sum())
+    console.print(f"{len(out)} rows scored ({accepted} accepted, {len(out) - accepted} to review); "
+                  f"{len(cleaned.report.dropped)} input rows unusable (see cleaning report). Wrote {output}")
+
+
+@app.command()
+def run() -> None:
+    """The main job on embedded defaults: clean, and if no champion is registered train + evaluate + register;
+    then predict the bundled example file."""
+    from mer.model.registry import champion_version
+    from mer.pipeline import clean_all, register_stage
+
+    params = settings.load_params()
+    p = settings.paths()
+    clean_all()
+    name = settings.model_name(params)
+    version = champion_version(name)
+    if version is None:
+        console.print(f"no champion for {name}: training one (this takes a few minutes)")
+        _train(params, None)
+        reg, _ = register_stage(params)
+        console.print(f"registered {reg.name} version {reg.version} as [bold]{reg.alias}[/]")
+        if reg.alias != "champion":
+            fail(f"the trained model failed the gates {reg.failed_gates}; it is registered as candidate, "
+                 f"nothing to serve")
+    else:
+        console.print(f"champion: {name} version {version}")
+    out = p.reports_dir / "example_predictions.csv"
+    predict(p.example_features, out, None, "champion")

@@ -1,0 +1,131 @@
+"""The MLflow side: log a training run, register the model, move aliases by the gates, load by alias.
+
+Tracking defaults to a SQLite file and a local artifact folder in the project root (``mer.settings``);
+``MLFLOW_TRACKING_URI`` overrides. Aliases: ``champion`` (serving) moves only when every gate passed; a version
+that fails gets ``candidate``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mer import settings
+
+EXPERIMENT = "music-emotion"
+CHAMPION, CANDIDATE = "champion", "candidate"
+
+
+def _mlflow():
+    """Import MLflow lazily (1.5–9 s) and point it at the configured store."""
+    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    import mlflow
+    import mlflow.sklearn  # noqa: F401  (makes mlflow.sklearn available to callers)
+
+    mlflow.set_tracking_uri(settings.tracking_uri())
+    return mlflow
+
+
+def _experiment_id(mlflow) -> str:
+    exp = mlflow.get_experiment_by_name(EXPERIMENT)
+    if exp is not None:
+        return exp.experiment_id
+    local = settings.tracking_uri().startswith("sqlite:")
+    return mlflow.create_experiment(EXPERIMENT, artifact_location=settings.artifact_location() if local else None)
+
+
+def _flatten(prefix: str, value, out: dict) -> dict:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+    return out
+
+
+def cv_metrics(metrics: dict) -> dict[str, float]:
+    """Flat MLflow metrics: CV means and 95% bounds, hold-out figures, ECE, fairness gap."""
+    out: dict[str, float] = {}
+    for key, val in metrics["cv"].items():
+        if isinstance(val, dict) and "mean" in val:
+            out[f"cv_{key}_mean"] = val["mean"]
+            if "ci95" in val:
+                out[f"cv_{key}_ci95_low"], out[f"cv_{key}_ci95_high"] = val["ci95"]
+    out |= {f"holdout_{k}": v for k, v in metrics["holdout"].items() if isinstance(v, float)}
+    out["class_f1_gap"] = metrics["fairness"]["class_f1_gap"]
+    out["gates_passed"] = float(metrics["gates_passed"])
+    return out
+
+
+@dataclass
+class Registration:
+    name: str
+    version: str
+    alias: str
+    run_id: str
+    failed_gates: list[str]
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def register(
+    model_dir: str | Path, metrics: dict, params: dict, data_hashes: dict[str, str], reports_dir: str | Path,
+    git_commit: str | None = None,
+) -> Registration:
+    """Log one run (params, figures, plots, hashes, commit, model) and register its model under an alias."""
+    mlflow = _mlflow()
+    from mlflow import MlflowClient
+    from mlflow.models import Model
+
+    name = settings.model_name(params)
+    model_dir = Path(model_dir)
+    model = mlflow.sklearn.load_model(str(model_dir))
+    saved = Model.load(str(model_dir / "MLmodel"))
+    reqs = (model_dir / "requirements.txt").read_text().split()
+    input_example = None
+    example_path = model_dir / "input_example.json"
+    if example_path.exists():
+        import pandas as pd
+
+        ex = json.loads(example_path.read_text())
+        input_example = pd.DataFrame(ex["data"], columns=ex["columns"])
+    with mlflow.start_run(experiment_id=_experiment_id(mlflow)) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in _flatten("", params, {}).items()})
+        mlflow.log_metrics(cv_metrics(metrics))
+        mlflow.set_tags({f"data.{k}": v for k, v in data_hashes.items()}
+                        | {"git_commit": git_commit or "unknown", "candidate": metrics["candidate"]})
+        mlflow.log_dict(metrics, "metrics.json")
+        for png in sorted(Path(reports_dir).glob("*.png")):
+            mlflow.log_artifact(str(png), artifact_path="plots")
+        info = mlflow.sklearn.log_model(
+            model, name="model", registered_model_name=name, signature=saved.signature,
+            input_example=input_example, pip_requirements=reqs, pyfunc_predict_fn="predict_proba",
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+        )
+    version = str(info.registered_model_version)
+    failed = [g["name"] for g in metrics["gates"] if not g["passed"]]
+    alias = CANDIDATE if failed else CHAMPION
+    client = MlflowClient()
+    client.set_registered_model_alias(name, alias, version)
+    client.set_model_version_tag(name, version, "gates", "passed" if not failed else "failed: " + ",".join(failed))
+    return Registration(name, version, alias, run.info.run_id, failed)
+
+
+def champion_version(name: str | None = None) -> str | None:
+    """The version the ``champion`` alias points at, or None when there is none yet."""
+    _mlflow()
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name or settings.model_name(), CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def load_champion(name: str | None = None, alias: str = CHAMPION):
+    """The fitted classifier behind ``models:/<name>@<alias>`` (``predict_proba`` on a frame of the 50 features)."""
+    return _mlflow().sklearn.load_model(f"models:/{name or settings.model_name()}@{alias}")
