@@ -1,25 +1,12 @@
-"""Shared fixtures: project paths and small, fast training parameters."""
+"""Project-wide fixtures: a throw-away project root with small, fast training parameters."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
 import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-RAW = ROOT / "data" / "raw"
-UCI_CSV = RAW / "acoustic_features.csv"
-COURSE_CSV = RAW / "turkish_music_emotion_modified.csv"
-
-
-def small_params(candidate: str = "logreg") -> dict:
-    """The project's params.yaml shrunk to seconds: one 3-fold CV repeat, a 2-fold inner search."""
-    params = copy.deepcopy(yaml.safe_load((ROOT / "params.yaml").read_text()))
-    params["cv"] |= {"folds": 3, "repeats": 1, "n_jobs": 1}
-    params["model"] |= {"candidate": candidate, "inner_folds": 2}
-    return params
+from support import ROOT, small_params
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, small_params
+from support import ROOT, small_params
 
 COPY = ("dvc.yaml", "src", "data/raw", "data/examples", ".dvc/config", ".dvcignore")
 

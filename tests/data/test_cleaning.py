@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import COURSE_CSV, UCI_CSV
+from support import COURSE_CSV, UCI_CSV
 from typer.testing import CliRunner
 
 from mer.cli import app

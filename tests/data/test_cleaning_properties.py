@@ -6,9 +6,9 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from conftest import UCI_CSV
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import UCI_CSV
 
 from mer.data.cleaning import SOURCE_LINE, clean_table
 from mer.schema import FEATURE_NAMES, LABEL_COLUMN

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import COURSE_CSV, small_params
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.preprocessing import PowerTransformer
+from support import COURSE_CSV, small_params
 
 from mer.data.cleaning import DUP_GROUP, clean_table
 from mer.model.estimators import build_estimator
