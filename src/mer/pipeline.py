@@ -11,6 +11,7 @@ from pathlib import Path
 
 from mer import settings
 from mer.data.cleaning import clean_table
+from mer.hashing import sha256_file
 
 DATASETS = {"uci": "acoustic_features.csv", "course": "turkish_music_emotion_modified.csv"}
 
@@ -50,14 +51,12 @@ def train_stage(params: dict, progress: Callable[[], None] | None = None, candid
 
 def data_hashes(params: dict) -> dict[str, str]:
     """sha256 of the three data states (raw, cleaned, processed) the model was made from."""
-    from mer.model.training import sha256
-
     p = settings.paths()
     name = params["data"]["train_on"]
     files = {"raw": p.raw_dir / DATASETS[name], "cleaned": cleaned_path(name),
              "processed_development": p.processed_dir / "development.csv",
              "processed_holdout": p.processed_dir / "holdout.csv"}
-    return {k: sha256(v) for k, v in files.items() if v.exists()}
+    return {k: sha256_file(v) for k, v in files.items() if v.exists()}
 
 
 def register_stage(params: dict):

@@ -61,6 +61,11 @@ def tracking_uri() -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths().root / 'mlflow.db'}"
 
 
+def database_url() -> str:
+    """``MER_DATABASE_URL`` if set (e.g. ``postgresql+psycopg://...``), else a SQLite catalog in the project root."""
+    return os.environ.get("MER_DATABASE_URL") or f"sqlite:///{paths().root / 'catalog.db'}"
+
+
 def artifact_location() -> str:
     """Local artifact folder used when the experiment is created on a local store."""
     return (paths().root / "mlartifacts").as_uri()

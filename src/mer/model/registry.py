@@ -129,3 +129,47 @@ def champion_version(name: str | None = None) -> str | None:
 def load_champion(name: str | None = None, alias: str = CHAMPION):
     """The fitted classifier behind ``models:/<name>@<alias>`` (``predict_proba`` on a frame of the 50 features)."""
     return _mlflow().sklearn.load_model(f"models:/{name or settings.model_name()}@{alias}")
+
+
+class ChampionHandle:
+    """Serving's view of ``models:/<name>@<alias>``: loads it once, and follows a moved alias without a restart.
+
+    ``get()`` asks the registry which version the alias points at no more often than every ``check_every_s``
+    seconds and reloads only when it changed, so the request path costs a clock read almost always.
+    """
+
+    def __init__(self, name: str | None = None, alias: str = CHAMPION, check_every_s: float = 10.0):
+        import threading
+
+        self.name = name or settings.model_name()
+        self.alias = alias
+        self.check_every_s = check_every_s
+        self.model = None
+        self.version: str | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def _version_now(self) -> str | None:
+        _mlflow()
+        from mlflow import MlflowClient
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(MlflowClient().get_model_version_by_alias(self.name, self.alias).version)
+        except MlflowException:
+            return None
+
+    def get(self):
+        """``(model, version)``; ``(None, None)`` while no version carries the alias."""
+        import time
+
+        now = time.monotonic()
+        if now - self._checked >= self.check_every_s:
+            with self._lock:
+                if now - self._checked >= self.check_every_s:
+                    version = self._version_now()
+                    if version is not None and version != self.version:
+                        self.model = _mlflow().sklearn.load_model(f"models:/{self.name}/{version}")
+                        self.version = version
+                    self._checked = now
+        return self.model, self.version

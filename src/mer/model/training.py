@@ -7,7 +7,6 @@ development rows only), versioned by DVC.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import time
@@ -24,14 +23,6 @@ from mer.model.estimators import build_estimator
 from mer.model.evaluation import holdout_split, reliability_table, repeated_grouped_cv, score
 from mer.model.gates import evaluate_gates
 from mer.schema import CLASSES, FEATURE_NAMES, LABEL_COLUMN
-
-
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def git_commit() -> str | None:
