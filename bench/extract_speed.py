@@ -1,0 +1,101 @@
+"""Speed and memory of decode + extract on one core; prints where the time goes.
+
+* a 30-s 44.1 kHz stereo FLAC clip (the reference excerpts): seconds per clip, cold (first call in the
+  process) and warm (median of the rest), × realtime;
+* a 4-minute track (8 reference excerpts concatenated, written as one stereo FLAC): 8 windows of 30 s;
+* peak resident memory of the process after each stage (``ru_maxrss``);
+* per-feature breakdown: seconds per MIRtoolbox extractor on a decoded 30-s clip (mean of the repeats).
+
+Thread pools are pinned to one thread before numpy loads, so the figures are per core.
+
+    python bench/extract_speed.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+from mer.features.audio import load_audio  # noqa: E402
+from mer.features.extract import extract, extract_clip  # noqa: E402
+
+ORACLE_DIR = Path(__file__).resolve().parents[1] / "tests" / "oracle"
+TRACK_EXCERPTS = 8  # 8 × 30 s = 4 minutes
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def stereo_30s_excerpts() -> list[Path]:
+    """The 30-s stereo 44.1 kHz reference excerpts, in manifest order."""
+    m = pd.read_csv(ORACLE_DIR / "manifest.csv")
+    keep = (m["duration_s"] == 30.0) & (m["channels"] == 2) & (m["sample_rate"] == 44100)
+    return [ORACLE_DIR / f for f in m.loc[keep, "file"]]
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=3, help="clips timed warm (distinct excerpts)")
+    args = ap.parse_args()
+    excerpts = stereo_30s_excerpts()
+    if len(excerpts) < max(TRACK_EXCERPTS, args.repeats + 1):
+        raise SystemExit(f"need {TRACK_EXCERPTS} 30-s stereo excerpts in {ORACLE_DIR}, found {len(excerpts)}")
+    print(f"one core (OMP/OPENBLAS/MKL threads = 1); peak RSS at start {peak_rss_mb():.0f} MB\n")
+
+    # --- 30-s clip: decode + extract ---
+    clip_times = [timed(extract, path)[0] for path in excerpts[: args.repeats + 1]]
+    cold, warm = clip_times[0], statistics.median(clip_times[1:])
+    print("30-s 44.1 kHz stereo clip (decode + extract, 1 row)")
+    print(f"  cold {cold:6.2f} s   warm median {warm:6.2f} s  over {args.repeats}   "
+          f"×realtime {30.0 / warm:6.1f}   peak RSS {peak_rss_mb():.0f} MB")
+
+    # --- 4-minute track ---
+    with tempfile.TemporaryDirectory() as tmp:
+        track = Path(tmp) / "track_4min.flac"
+        audio = [sf.read(str(p), dtype="int16", always_2d=True)[0] for p in excerpts[:TRACK_EXCERPTS]]
+        sf.write(str(track), np.concatenate(audio), 44100, subtype="PCM_16")
+        seconds = sum(len(a) for a in audio) / 44100
+        t_decode, _ = timed(load_audio, track)
+        t_track, rows = timed(extract, track)
+    print(f"\n{seconds / 60:.0f}-minute 44.1 kHz stereo track ({len(rows)} windows of 30 s)")
+    print(f"  decode {t_decode:5.2f} s   decode + extract {t_track:6.2f} s   "
+          f"×realtime {seconds / t_track:6.1f}   peak RSS {peak_rss_mb():.0f} MB")
+
+    # --- where the time goes ---
+    timings: dict[str, float] = {}
+    decode = 0.0
+    for path in excerpts[1 : args.repeats + 1]:
+        dt, (x, sr) = timed(load_audio, path)
+        decode += dt
+        extract_clip(x, sr, timings)
+    n = args.repeats
+    parts = {"decode (load_audio)": decode / n, **{k: v / n for k, v in timings.items()}}
+    total = sum(parts.values())
+    print(f"\nper-feature time on a 30-s clip (mean of {n}; total {total:.2f} s)")
+    print(f"  {'step':<22} {'seconds':>8} {'share':>7}")
+    for step, sec in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"  {step:<22} {sec:8.3f} {sec / total:7.1%}")
+
+
+if __name__ == "__main__":
+    main()
