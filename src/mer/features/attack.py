@@ -32,9 +32,8 @@ NaN for every AttackTime statistic; a single attack gives its Mean only (as MIRt
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sfft
 
-from mer.features.blocks import frame_starts, mirstat, next_pow2
+from mer.features.blocks import frame_starts, framed_rfft, mirstat, next_pow2
 from mer.features.envelope import Envelope, hanning, spectro_envelope
 from mer.features.peaks import mirpeaks
 
@@ -85,15 +84,16 @@ def _attack_bounds(slope: np.ndarray) -> tuple[int, int] | None:
     return start, end
 
 
-def _span_values(x: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Σ|FFT| of the ``hanning``-windowed frames at ``starts`` (the fine curve, unnormalised, on a span only).
+def _fine_values(x: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """Σ|FFT| of the ``hanning``-windowed frames at ``starts`` (the fine curve, unnormalised, at those frames).
 
     Same float32 arithmetic as :func:`mer.features.envelope.spectro_envelope` (``power=False``), so each value
     equals the full curve's up to its global normalisation, to which the Derivate rule is invariant.
     """
-    frames = np.lib.stride_tricks.sliding_window_view(x, length)[starts].astype(np.float32)
-    block = frames * hanning(length).astype(np.float32)
-    return np.abs(sfft.rfft(block, n=next_pow2(length), axis=1)).sum(axis=1, dtype=np.float64)
+    out = np.empty(len(starts))
+    for lo, spec in framed_rfft(x, starts, length, next_pow2(length), hanning(length), np.float32):
+        out[lo : lo + len(spec)] = np.abs(spec).sum(axis=1, dtype=np.float64)
+    return out
 
 
 def attack_times(x: np.ndarray, sr: int, curve: Envelope | None = None) -> np.ndarray:
@@ -122,11 +122,16 @@ def attack_times(x: np.ndarray, sr: int, curve: Envelope | None = None) -> np.nd
     has = which >= 0
     lo = np.searchsorted(fine_mid, coarse_mid[valleys[which[has]]])
     hi = np.minimum(np.searchsorted(fine_mid, coarse_mid[onsets[has]]), len(fine_starts) - 1)
+    spans = [(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b - a >= 1]
+    if not spans:
+        return np.zeros(0)
+    # the frames of all attack phases (which may share frames) in one batched pass
+    needed = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in spans]))
+    values = _fine_values(x, fine_starts[needed], length)
     out = []
-    for a, b in zip(lo, hi, strict=True):
-        if b - a < 1:
-            continue
-        bounds = _attack_bounds(np.diff(_span_values(x, fine_starts[a : b + 1], length)))
+    for a, b in spans:
+        first = np.searchsorted(needed, a)
+        bounds = _attack_bounds(np.diff(values[first : first + b - a + 1]))
         if bounds is not None and bounds[1] > bounds[0]:
             out.append((fine_starts[a + bounds[1]] - fine_starts[a + bounds[0]]) / sr)
     return np.asarray(out, dtype=float)

@@ -34,7 +34,7 @@ from functools import cache, lru_cache
 import numpy as np
 from scipy import fft as sfft
 
-from mer.features.blocks import frame_starts, hamming, mirstat, next_pow2
+from mer.features.blocks import frame_starts, framed_rfft, hamming, mirstat, next_pow2
 
 C_REF_HZ = 261.6256
 BAND_LOW_HZ = 100.0
@@ -47,7 +47,6 @@ HCDF_STATS = ("Mean", "Std", "Slope", "PeriodFreq", "PeriodAmp", "PeriodEntropy"
 _NUMERICAL_ZERO = 1e-9
 # float32 frame FFTs are ~1.5× faster; they move the HCDF statistics by < 1e-6 relative on the oracle files
 _HCDF_DTYPE = np.float32
-_CHUNK_BYTES = 48 * 2**20  # bound on the frames × FFT working set
 
 
 @dataclass(frozen=True)
@@ -118,31 +117,38 @@ def _hamming_dft(length: int, n_fft: int, start: int, stop: int) -> np.ndarray:
 
 
 def _chroma_from_magnitudes(mag: np.ndarray, layout: _Layout) -> np.ndarray:
-    """Chroma rows (n, 12) from |X| over the reference bins (n, 100-6400 Hz); any overall scale cancels."""
-    db = 20.0 * np.log10(mag + 1e-16)
-    db -= db.max(axis=1, keepdims=True)
-    np.maximum(db, -DB_RANGE, out=db)
-    db += DB_RANGE
-    band = db[:, layout.band.start - layout.ref.start : layout.band.stop - layout.ref.start]
-    cum = np.zeros((len(db), band.shape[1] + 1))
+    """Chroma rows (n, 12) from |X| over the reference bins (n, 100-6400 Hz); any overall scale cancels.
+
+    The dB reference is the dB of the largest magnitude (log10 is monotonic), so only the chroma band's
+    bins — half the reference range — need a logarithm.
+    """
+    reference = 20.0 * np.log10(mag.max(axis=1, keepdims=True) + 1e-16)
+    band = 20.0 * np.log10(mag[:, layout.band.start - layout.ref.start : layout.band.stop - layout.ref.start] + 1e-16)
+    band -= reference
+    np.maximum(band, -DB_RANGE, out=band)
+    band += DB_RANGE
+    cum = np.zeros((len(band), band.shape[1] + 1))
     np.cumsum(band, axis=1, out=cum[:, 1:])
     classes = (cum[:, layout.hi] - cum[:, layout.lo]) @ layout.to_class
     return classes / (classes.max(axis=1, keepdims=True) + 1e-6)
 
 
-def _chroma_rows(frames: np.ndarray, sr: int, dtype: type = np.float64) -> np.ndarray:
-    """Chroma vectors (n_frames, 12) of a 2-D block of equal-length frames: one batched rfft, no loop."""
+def _normalise(frames: np.ndarray) -> np.ndarray:
+    """'NormalInput': each frame min-max scaled to [0, 1]; a constant (e.g. all-zero) frame becomes 0."""
+    lo = frames.min(axis=1, keepdims=True)
+    span = frames.max(axis=1, keepdims=True) - lo
+    return (frames - lo) / np.where(span > 0, span, 1.0)
+
+
+def _chroma_rows(frames: np.ndarray, sr: int) -> np.ndarray:
+    """Chroma vectors (n_frames, 12) of a 2-D block of equal-length frames, in float64."""
     n_frames, length = frames.shape
     n_fft = next_pow2(length)
     layout = _layout(sr, n_fft)
     if layout is None or n_frames == 0:
         return np.full((n_frames, 12), np.nan)
-    lo_v = frames.min(axis=1, keepdims=True)
-    span = frames.max(axis=1, keepdims=True) - lo_v
-    normed = ((frames - lo_v) / np.where(span > 0, span, 1.0)).astype(dtype, copy=False)  # zero frame stays 0
-    normed *= hamming(length).astype(dtype, copy=False)
-    mag = np.abs(sfft.rfft(normed, n=n_fft, axis=1)[:, layout.ref])
-    return _chroma_from_magnitudes(mag.astype(np.float64, copy=False), layout)
+    spec = sfft.rfft(_normalise(frames) * hamming(length), n=n_fft, axis=1)
+    return _chroma_from_magnitudes(np.abs(spec[:, layout.ref]), layout)
 
 
 def chromagram(x: np.ndarray, sr: int, spectrum: np.ndarray | None = None) -> np.ndarray:
@@ -195,14 +201,14 @@ def tonal_centroids(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     period = np.floor(HCDF_HOP * length + 0.5) / sr
     if len(starts) == 0:
         return np.zeros((0, 6)), period
-    windows = np.lib.stride_tricks.sliding_window_view(x, length)
-    per_chunk = max(1, _CHUNK_BYTES // (16 * next_pow2(length)))
-    chroma = np.concatenate(
-        [
-            _chroma_rows(windows[starts[i : i + per_chunk]], sr, _HCDF_DTYPE)
-            for i in range(0, len(starts), per_chunk)
-        ]
-    )
+    n_fft = next_pow2(length)
+    layout = _layout(sr, n_fft)
+    if layout is None:
+        return np.full((len(starts), 6), np.nan), period
+    chroma = np.empty((len(starts), 12))
+    for lo, spec in framed_rfft(x, starts, length, n_fft, hamming(length), _HCDF_DTYPE, _normalise):
+        mag = np.abs(spec[:, layout.ref]).astype(np.float64)
+        chroma[lo : lo + len(mag)] = _chroma_from_magnitudes(mag, layout)
     return chroma @ _TONAL_CENTROID.T, period
 
 

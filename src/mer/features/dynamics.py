@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mer.features.blocks import frame_signal
+from mer.features.blocks import frame_starts
 
 LOWENERGY_FRAME_S = 0.05
 LOWENERGY_HOP = 0.5
+_BLOCK_BYTES = 2**20
 
 
 def rms(x: np.ndarray, sr: int) -> float:
@@ -30,10 +31,17 @@ def lowenergy(x: np.ndarray, sr: int) -> float:
     MIRtoolbox compares the frame *RMS* (not energy) with 1.0 × its mean. A clip shorter than one frame has no
     frames and gives NaN.
     """
-    frames, _ = frame_signal(np.asarray(x, dtype=np.float64), sr, LOWENERGY_FRAME_S, LOWENERGY_HOP)
-    if len(frames) == 0:
+    x = np.asarray(x, dtype=np.float64)
+    starts, length = frame_starts(len(x), sr, LOWENERGY_FRAME_S, LOWENERGY_HOP)
+    if len(starts) == 0:
         return float("nan")
-    frame_rms = np.sqrt(np.einsum("ij,ij->i", frames, frames) / frames.shape[1])
+    view = np.lib.stride_tricks.sliding_window_view(x, length)
+    energy = np.empty(len(starts))
+    rows = max(1, _BLOCK_BYTES // (8 * length))
+    for lo in range(0, len(starts), rows):  # frames gathered a few MB at a time, not all at once
+        frames = view[starts[lo : lo + rows]]
+        energy[lo : lo + rows] = np.einsum("ij,ij->i", frames, frames)
+    frame_rms = np.sqrt(energy / length)
     return float(np.mean(frame_rms < frame_rms.mean()))
 
 

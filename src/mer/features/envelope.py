@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import fft as sfft
 
-from mer.features.blocks import frame_starts, next_pow2
+from mer.features.blocks import frame_starts, framed_rfft, next_pow2
 
-_CHUNK_BYTES = 32 * 2**20  # bound on the frames × FFT working set of the magnitude path
+_BLOCK_BYTES = 4 * 2**20  # frames gathered per step of the power path
 
 
 @lru_cache(maxsize=8)
@@ -54,25 +53,31 @@ class Envelope:
         return len(self.values)
 
 
-def _power_sums(frames: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
+def _power_sums(x: np.ndarray, starts: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
     """Σ_{k=0}^{N/2} |X_k|² of each windowed, zero-padded frame, without an FFT (Parseval).
 
     Over all N bins Σ|X_k|² = N·Σ|xw|²; the one-sided sum counts every bin but DC and Nyquist twice, so it is
     (N·Σ|xw|² + X_0² + X_{N/2}²) / 2 with X_0 = Σ xw[n] and X_{N/2} = Σ (−1)^n xw[n]. Exact, and ~10× faster.
+    Frames are gathered a few MB at a time (a 30-s clip's frames would take ~100 MB at once).
     """
-    alternating = window * np.where(np.arange(len(window)) % 2 == 0, 1.0, -1.0)
-    energy = np.einsum("ij,ij->i", frames, frames * (window * window))
-    return 0.5 * (n_fft * energy + (frames @ window) ** 2 + (frames @ alternating) ** 2)
+    length = len(window)
+    alternating = window * np.where(np.arange(length) % 2 == 0, 1.0, -1.0)
+    squared = window * window
+    view = np.lib.stride_tricks.sliding_window_view(x, length)
+    out = np.empty(len(starts))
+    rows = max(1, _BLOCK_BYTES // (8 * length))
+    for lo in range(0, len(starts), rows):
+        frames = view[starts[lo : lo + rows]]
+        energy = np.einsum("ij,ij->i", frames, frames * squared)
+        out[lo : lo + rows] = 0.5 * (n_fft * energy + (frames @ window) ** 2 + (frames @ alternating) ** 2)
+    return out
 
 
-def _magnitude_sums(frames: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
-    """Σ_{k=0}^{N/2} |X_k| of each windowed frame, in float32 chunks (relative error ~1e-6, 2× faster)."""
-    out = np.empty(len(frames))
-    per_chunk = max(1, _CHUNK_BYTES // (8 * n_fft))
-    w32 = window.astype(np.float32)
-    for lo in range(0, len(frames), per_chunk):
-        block = frames[lo : lo + per_chunk].astype(np.float32) * w32
-        out[lo : lo + per_chunk] = np.abs(sfft.rfft(block, n=n_fft, axis=1)).sum(axis=1, dtype=np.float64)
+def _magnitude_sums(x: np.ndarray, starts: np.ndarray, window: np.ndarray, n_fft: int) -> np.ndarray:
+    """Σ_{k=0}^{N/2} |X_k| of each windowed frame, in float32 (relative error ~1e-6, 2× faster)."""
+    out = np.empty(len(starts))
+    for lo, spec in framed_rfft(x, starts, len(window), n_fft, window, np.float32):
+        out[lo : lo + len(spec)] = np.abs(spec).sum(axis=1, dtype=np.float64)
     return out
 
 
@@ -114,8 +119,7 @@ def spectro_envelope(
     else:
         raise ValueError(f"unknown window {window!r}")
     n_fft = next_pow2(length)
-    frames = np.lib.stride_tricks.sliding_window_view(x, length)[starts]
-    values = _power_sums(frames, win, n_fft) if power else _magnitude_sums(frames, win, n_fft)
+    values = (_power_sums if power else _magnitude_sums)(x, starts, win, n_fft)
     times = starts / sr
     if diff:
         values = np.diff(values)

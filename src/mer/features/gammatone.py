@@ -8,8 +8,9 @@ scale of Glasberg & Moore (ERB = f/9.26449 + 24.7 Hz), from ``low_hz`` (the lowe
 (the highest channel lies just below Nyquist). ``shared/mirtoolbox-features.md`` §2 (tempo): 10 channels from
 50 Hz.
 
-Filtering is done in float64 second-order sections (``scipy.signal.sosfilt``); float32 would halve the cost
-but moves tempo estimates by up to ~0.02 BPM, more than the reference's 6-decimal precision.
+Filtering is done in float64 second-order sections (``scipy.signal.sosfilt``, ≈ 8 ms CPU per channel for a
+30-s 44.1 kHz clip). float32 saved only ≈ 7 % CPU when re-measured (``time.process_time``, best of 7) and moves
+tempo estimates by up to ~0.02 BPM, more than the reference's 6-decimal precision, so it is not used.
 """
 
 from __future__ import annotations

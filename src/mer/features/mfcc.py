@@ -42,14 +42,17 @@ def mel_band_energies(freqs: np.ndarray, mag: np.ndarray) -> np.ndarray:
 
     Each bin lies between two consecutive edges, so it feeds at most two filters: the rising side of the
     filter starting at the lower edge (lower < f ≤ centre) and the falling side of the one peaking there
-    (centre < f < upper). Summing by segment avoids a dense 40 × K matrix (K = 1M bins for 30 s).
+    (centre < f < upper). Summing by segment avoids a dense 40 × K matrix (K = 1M bins for 30 s). ``freqs``
+    must be ascending (as a spectrum's are): each segment is then a contiguous run of bins.
     """
     edges = _edges()
     heights = 2.0 / (edges[2:] - edges[:-2])
-    inside = (freqs > edges[0]) & (freqs < edges[-1])
-    f = freqs[inside]
-    m = mag[inside]
-    seg = np.searchsorted(edges, f, side="left") - 1  # edges[seg] < f <= edges[seg + 1]
+    # bins edges[0] < f < edges[-1]; segment s holds edges[s] < f <= edges[s + 1]
+    bounds = np.searchsorted(freqs, edges, side="right")
+    bounds[-1] = np.searchsorted(freqs, edges[-1], side="left")
+    f = freqs[bounds[0] : bounds[-1]]
+    m = mag[bounds[0] : bounds[-1]]
+    seg = np.repeat(np.arange(len(edges) - 1), np.diff(bounds))
     lo, hi = edges[seg], edges[seg + 1]
     frac_up = (f - lo) / (hi - lo)
     rising = seg < N_FILTERS  # filter ``seg`` rises over this segment

@@ -22,9 +22,8 @@ Matches ``tests/oracle`` to < 1e-5 relative on all 34 files.
 from __future__ import annotations
 
 import numpy as np
-from scipy import fft as sfft
 
-from mer.features.blocks import frame_signal, hamming, mirstat, next_pow2
+from mer.features.blocks import frame_starts, framed_rfft, hamming, mirstat, next_pow2
 from mer.features.peaks import mirpeaks
 
 FRAME_S = 0.05
@@ -33,7 +32,6 @@ CONTRAST = 0.01
 # Sethares' constants: d* = 0.24 (point of maximum dissonance), s1 = 0.0207, s2 = 18.96, b1 = 3.51, b2 = 5.75
 D_STAR, S1, S2, B1, B2 = 0.24, 0.0207, 18.96, 3.51, 5.75
 STATS = ("Mean", "Std", "Slope", "PeriodFreq", "PeriodAmp", "PeriodEntropy")
-_CHUNK_BYTES = 32 * 2**20
 
 
 def sethares_pair(f1: np.ndarray, f2: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
@@ -62,27 +60,23 @@ def _pair_sums(row: np.ndarray, freq: np.ndarray, amp: np.ndarray, n_rows: int) 
     return out
 
 
-def _magnitudes(frames: np.ndarray, n_fft: int) -> np.ndarray:
-    """|rfft| of the Hamming-windowed frames, in float32 chunks (2× faster; < 1e-6 relative on the oracle)."""
-    length = frames.shape[1]
-    win = hamming(length).astype(np.float32)
-    out = np.empty((len(frames), n_fft // 2 + 1))
-    step = max(1, _CHUNK_BYTES // (8 * n_fft))
-    for lo in range(0, len(frames), step):
-        block = frames[lo : lo + step].astype(np.float32) * win
-        out[lo : lo + step] = np.abs(sfft.rfft(block, n=n_fft, axis=1))
+def _magnitudes(x: np.ndarray, starts: np.ndarray, length: int, n_fft: int) -> np.ndarray:
+    """|rfft| of the Hamming-windowed frames, in float32 (2× faster; < 1e-6 relative on the oracle)."""
+    out = np.empty((len(starts), n_fft // 2 + 1))
+    for lo, spec in framed_rfft(x, starts, length, n_fft, hamming(length), np.float32):
+        np.abs(spec, out=out[lo : lo + len(spec)])
     return out
 
 
 def roughness_frames(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     """Per-frame roughness and the frame period in seconds (empty array if ``x`` is shorter than a frame)."""
     x = np.asarray(x, dtype=np.float64)
-    frames, starts = frame_signal(x, sr, FRAME_S, HOP_RATIO)
+    starts, length = frame_starts(len(x), sr, FRAME_S, HOP_RATIO)
     period = float(starts[1] - starts[0]) / sr if len(starts) > 1 else float("nan")
-    if len(frames) == 0:
+    if len(starts) == 0:
         return np.zeros(0), period
-    n_fft = next_pow2(frames.shape[1])
-    mag = _magnitudes(frames, n_fft)
+    n_fft = next_pow2(length)
+    mag = _magnitudes(x, starts, length, n_fft)
     peaks = mirpeaks(mag, contrast=CONTRAST)
     return _pair_sums(peaks.row, peaks.index * (sr / n_fft), peaks.value, len(mag)), period
 

@@ -10,6 +10,8 @@ for it (MIRtoolbox divides 0 by 0 too); the extractor then flags the row as out 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 ROLLOFF_THRESHOLD = 0.85
@@ -35,7 +37,8 @@ def brightness(freqs: np.ndarray, mag: np.ndarray) -> float:
     """``_Brightness_Mean``: share of the magnitude strictly above 1500 Hz."""
     if _silent(mag):
         return _NAN
-    return float(mag[freqs > BRIGHTNESS_CUTOFF_HZ].sum() / mag.sum())
+    above = np.searchsorted(freqs, BRIGHTNESS_CUTOFF_HZ, side="right")  # bin frequencies are ascending
+    return float(mag[above:].sum() / mag.sum())
 
 
 def entropy(freqs: np.ndarray, mag: np.ndarray) -> float:
@@ -43,7 +46,9 @@ def entropy(freqs: np.ndarray, mag: np.ndarray) -> float:
     if _silent(mag) or len(mag) < 2:
         return _NAN
     p = mag / (mag.sum() + _EPS)
-    return float(-np.dot(p, np.log(p + _EPS)) / np.log(len(mag)))
+    log_p = p + _EPS
+    np.log(log_p, out=log_p)
+    return float(-np.dot(p, log_p) / np.log(len(mag)))
 
 
 def flatness(freqs: np.ndarray, mag: np.ndarray) -> float:
@@ -66,8 +71,8 @@ def spectral_shape(freqs: np.ndarray, mag: np.ndarray) -> dict[str, float]:
     """
     if _silent(mag):
         return {"centroid": _NAN, "spread": _NAN, "skewness": _NAN, "kurtosis": _NAN}
-    m = mag + mag.min()
-    p = m / m.sum()
+    p = mag + mag.min()
+    p /= p.sum()
     c = float(np.dot(freqs, p))
     d = freqs - c
     d2 = d * d
@@ -75,20 +80,24 @@ def spectral_shape(freqs: np.ndarray, mag: np.ndarray) -> dict[str, float]:
     sd = np.sqrt(var)
     if sd == 0:
         return {"centroid": c, "spread": 0.0, "skewness": _NAN, "kurtosis": _NAN}
-    skew = float(np.dot(d2 * d, p)) / sd**3
-    kurt = float(np.dot(d2 * d2, p)) / var**2
+    skew = float(np.dot(np.multiply(d2, d, out=d), p)) / sd**3  # in place: three 1M-bin arrays, not five
+    kurt = float(np.dot(np.multiply(d2, d2, out=d2), p)) / var**2
     return {"centroid": c, "spread": float(sd), "skewness": skew, "kurtosis": kurt}
 
 
-def centroid(freqs: np.ndarray, mag: np.ndarray) -> float:
+def centroid(
+    freqs: np.ndarray, mag: np.ndarray, *, entropy_value: float | None = None, shape: Mapping[str, float] | None = None
+) -> float:
     """``_Spectralcentroid_Mean``: Σ f·m / Σ m, or NaN when the spectral entropy exceeds 0.95 ('MaxEntropy').
 
     Noise-like spectra (white noise, dither) have no meaningful centre, so MIRtoolbox reports NaN for them.
+    ``entropy_value`` (:func:`entropy`) and ``shape`` (:func:`spectral_shape`) may pass what the caller already
+    computed on this spectrum.
     """
-    h = entropy(freqs, mag)
+    h = entropy(freqs, mag) if entropy_value is None else entropy_value
     if not np.isfinite(h) or h > CENTROID_MAX_ENTROPY:
         return _NAN
-    return spectral_shape(freqs, mag)["centroid"]
+    return (spectral_shape(freqs, mag) if shape is None else shape)["centroid"]
 
 
 def spread(freqs: np.ndarray, mag: np.ndarray) -> float:

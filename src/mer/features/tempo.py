@@ -34,7 +34,7 @@ import numpy as np
 from scipy import fft as sfft
 from scipy import signal
 
-from mer.features.envelope import spectro_envelope
+from mer.features.envelope import Envelope, spectro_envelope
 from mer.features.gammatone import iter_gammatone
 from mer.features.peaks import mirpeaks
 
@@ -216,16 +216,18 @@ def tempo(x: np.ndarray, sr: int) -> float:
     return pick_tempo(tempo_curve(x, sr))
 
 
-def pulse_clarity(x: np.ndarray, sr: int) -> float:
+def pulse_clarity(x: np.ndarray, sr: int, curve: Envelope | None = None) -> float:
     """``_Pulseclarity_Mean`` ('MaxAutocor'): the maximum of the resonance-weighted autocorrelation.
 
     Onset curve: spectral flux-like envelope (100 ms Hann frames, hop 10 ms, power summed over bins, first
     difference kept signed); autocorrelation and resonance as for tempo, no enhancement (Lartillot et al.
     2008). Range 0-1 in practice (a steady click train approaches 1 − 0.5 s / duration). NaN per the module's
-    rules.
+    rules. ``curve`` may pass that undifferentiated envelope precomputed: it is ``mironsets(a)``'s default curve,
+    which event density and attack time use too.
     """
     # differentiated here rather than with diff=True, to see the flatness on the envelope's own scale
-    env = spectro_envelope(np.asarray(x, dtype=np.float64), sr, 0.1, 0.1, power=True, diff=False)
+    env = curve if curve is not None else spectro_envelope(np.asarray(x, dtype=np.float64), sr, 0.1, 0.1,
+                                                           power=True, diff=False)
     onset = np.diff(env.values)  # env.values is divided by its maximum; scale cancels in the autocorrelation
     if len(onset) == 0 or not np.max(np.abs(onset)) > _FLAT:
         return _NAN
