@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"
 UCI_CSV = RAW / "acoustic_features.csv"
 COURSE_CSV = RAW / "turkish_music_emotion_modified.csv"
+# gates a small test model passes for sure, so tests exercise registration rather than model quality
+LENIENT_GATES = {"min_macro_f1": 0.5, "min_accuracy": 0.5, "min_class_f1": 0.3, "holdout_z": 10.0}
 
 
 def small_params(candidate: str = "logreg") -> dict:

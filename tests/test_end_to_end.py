@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from support import LENIENT_GATES
 from typer.testing import CliRunner
 
 from mer.cli import app
@@ -16,7 +17,6 @@ from mer.decision import DECISION_COLUMNS
 from mer.schema import FEATURE_NAMES
 
 runner = CliRunner()
-LENIENT = {"min_macro_f1": 0.5, "min_accuracy": 0.5, "min_class_f1": 0.3, "holdout_z": 10.0}
 
 
 def _set_gates(project: Path, gates: dict) -> None:
@@ -27,8 +27,8 @@ def _set_gates(project: Path, gates: dict) -> None:
 
 @pytest.mark.slow
 def test_run_registers_champion_predicts_and_gates_hold_the_alias(project: Path) -> None:
-    _set_gates(project, LENIENT)
-    first = runner.invoke(app, ["run"])
+    _set_gates(project, LENIENT_GATES)
+    first = runner.invoke(app, ["run", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "no champion" in first.output and "as champion" in first.output
     preds = pd.read_csv(project / "reports" / "example_predictions.csv")
@@ -52,11 +52,11 @@ def test_run_registers_champion_predicts_and_gates_hold_the_alias(project: Path)
     np.testing.assert_allclose(load_champion().predict_proba(X), saved.predict_proba(X))
 
     # a second run finds the champion and does not retrain
-    again = runner.invoke(app, ["run"])
+    again = runner.invoke(app, ["run", "--no-serve"])
     assert again.exit_code == 0 and "champion: music-emotion version 1" in again.output
 
     # impossible gates: the new version becomes candidate, the champion stays, the command says why
-    _set_gates(project, LENIENT | {"min_macro_f1": 0.99})
+    _set_gates(project, LENIENT_GATES | {"min_macro_f1": 0.99})
     assert runner.invoke(app, ["train"]).exit_code == 0
     reg = runner.invoke(app, ["register"])
     assert reg.exit_code == 0 and "as candidate" in reg.output

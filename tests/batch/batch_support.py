@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import soundfile as sf
 
-LENIENT_GATES = {"min_macro_f1": 0.5, "min_accuracy": 0.5, "min_class_f1": 0.3, "holdout_z": 10.0}
 SR = 22_050
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from batch_support import LENIENT_GATES, make_audio_dir, project_env
-from support import ROOT, small_params
+from batch_support import make_audio_dir, project_env
+from support import LENIENT_GATES, ROOT, small_params
 from typer.testing import CliRunner
 
 
@@ -29,7 +29,7 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.delenv("MER_PARAMS", raising=False)
         mp.delenv("MER_MODEL_NAME", raising=False)
         mp.chdir(root)
-        result = CliRunner().invoke(app, ["run"])
+        result = CliRunner().invoke(app, ["run", "--no-serve"])
     assert result.exit_code == 0 and "as champion" in result.output, result.output
     return root
 

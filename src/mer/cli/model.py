@@ -105,27 +105,44 @@ def predict(
                   f"{len(cleaned.report.dropped)} input rows unusable (see cleaning report). Wrote {output}")
 
 
-@app.command()
-def run() -> None:
-    """The main job on embedded defaults: clean, and if no champion is registered train + evaluate + register;
-    then predict the bundled example file."""
+def ensure_champion(params: dict) -> str:
+    """The champion's version; when the registry has none, clean, train, evaluate and register one first."""
     from mer.model.registry import champion_version
     from mer.pipeline import clean_all, register_stage
 
-    params = settings.load_params()
-    p = settings.paths()
-    clean_all()
     name = settings.model_name(params)
     version = champion_version(name)
-    if version is None:
-        console.print(f"no champion for {name}: training one (this takes a few minutes)")
-        _train(params, None)
-        reg, _ = register_stage(params)
-        console.print(f"registered {reg.name} version {reg.version} as [bold]{reg.alias}[/]")
-        if reg.alias != "champion":
-            fail(f"the trained model failed the gates {reg.failed_gates}; it is registered as candidate, "
-                 f"nothing to serve")
-    else:
+    if version is not None:
         console.print(f"champion: {name} version {version}")
-    out = p.reports_dir / "example_predictions.csv"
-    predict(p.example_features, out, None, "champion")
+        return version
+    console.print(f"no champion for {name}: training one (this takes a few minutes)")
+    clean_all()
+    _train(params, None)
+    reg, _ = register_stage(params)
+    console.print(f"registered {reg.name} version {reg.version} as [bold]{reg.alias}[/]")
+    if reg.alias != "champion":
+        fail(f"the trained model failed the gates {reg.failed_gates}; it is registered as candidate, nothing to serve")
+    return reg.version
+
+
+@app.command()
+def run(
+    serve: Annotated[bool, typer.Option(help="Serve the API when done (--no-serve: stop after the example).")] = True,
+    host: Annotated[str, typer.Option(help="Interface for the API.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
+) -> None:
+    """The main job: clean, train + register a champion if there is none, predict the example, serve the API.
+
+    Everything comes from params.yaml; MLflow tracks to ./mlflow.db unless MLFLOW_TRACKING_URI says otherwise.
+    """
+    from mer.pipeline import clean_all
+
+    params = settings.load_params()
+    clean_all()
+    ensure_champion(params)
+    p = settings.paths()
+    predict(p.example_features, p.reports_dir / "example_predictions.csv", None, "champion")
+    if serve:
+        from mer.cli.serve import serve as serve_api
+
+        serve_api(host=host, port=port)

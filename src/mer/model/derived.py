@@ -25,17 +25,30 @@ DERIVED_NAMES: tuple[str, ...] = (
 )
 
 
-def _profile_corr(chroma: np.ndarray, profile: np.ndarray) -> np.ndarray:
+def _centred_rotations(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rot = np.stack([np.roll(profile, k) for k in range(12)])  # (12 keys, 12 bins)
-    c = chroma - chroma.mean(axis=1, keepdims=True)
     r = rot - rot.mean(axis=1, keepdims=True)
-    num = c @ r.T
-    den = np.linalg.norm(c, axis=1, keepdims=True) * np.linalg.norm(r, axis=1)[None, :] + EPS
-    return (num / den).max(axis=1)
+    return r, np.linalg.norm(r, axis=1)
+
+
+_ROTATIONS = {"major": _centred_rotations(_KK_MAJOR), "minor": _centred_rotations(_KK_MINOR)}
+_SHIFTS = np.arange(12)
+
+
+def _profile_corr(chroma: np.ndarray, key: str) -> np.ndarray:
+    """Best Pearson correlation of each chroma row with the 12 rotations of a key profile."""
+    r, r_norm = _ROTATIONS[key]
+    c = chroma - chroma.mean(axis=1, keepdims=True)
+    den = np.linalg.norm(c, axis=1, keepdims=True) * r_norm[None, :] + EPS
+    return ((c @ r.T) / den).max(axis=1)
 
 
 def derive(X: np.ndarray) -> np.ndarray:
-    """The derived columns for raw feature rows in schema order (NaN propagates)."""
+    """The derived columns for raw feature rows in schema order (NaN propagates).
+
+    Vectorised over rows (no per-row ``np.roll``): serving calls this on every request. Chroma is clipped at 0
+    and missing chroma counts as 0, so a malformed chroma value cannot make the entropy NaN.
+    """
     X = np.asarray(X, dtype=float)
 
     def col(name: str) -> np.ndarray:
@@ -43,11 +56,11 @@ def derive(X: np.ndarray) -> np.ndarray:
 
     centroid, rolloff = col("_Spectralcentroid_Mean"), col("_Rolloff_Mean")
     density = col("_Eventdensity_Mean")
-    chroma = np.nan_to_num(X[:, _CHROMA], nan=0.0)
+    chroma = np.clip(np.nan_to_num(X[:, _CHROMA], nan=0.0), 0.0, None)
     p = chroma / (chroma.sum(axis=1, keepdims=True) + EPS)
     strongest = chroma.argmax(axis=1)
-    rotated = np.stack([np.roll(row, -k) for row, k in zip(chroma, strongest, strict=True)]) if len(X) else chroma
-    major, minor = _profile_corr(chroma, _KK_MAJOR), _profile_corr(chroma, _KK_MINOR)
+    rotated = chroma[np.arange(len(X))[:, np.newaxis], (_SHIFTS + strongest[:, np.newaxis]) % 12]
+    major, minor = _profile_corr(chroma, "major"), _profile_corr(chroma, "minor")
     with np.errstate(divide="ignore", invalid="ignore"):
         cols = [
             centroid / (rolloff + EPS),

@@ -1,0 +1,45 @@
+"""What one API process is configured with: limits, the model to serve, the catalog, the key for writes.
+
+Built once by ``mer serve`` (or a test) and handed to :func:`mer.api.app.create_app`; nothing reads the environment
+after that, so a test can run several differently configured apps side by side.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from mer import settings
+from mer.decision import ACCEPT_THRESHOLD
+
+MAX_ROWS_PER_REQUEST = 1000
+
+
+def _decision_params() -> dict:
+    try:
+        return settings.load_params().get("decision") or {}
+    except FileNotFoundError:  # a container or a test without params.yaml: the library's defaults
+        return {}
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Every knob of the API. ``api_key=None`` leaves the write endpoints open (a local, single-user setup)."""
+
+    database_url: str = field(default_factory=settings.database_url)
+    api_key: str | None = field(default_factory=lambda: os.environ.get("MER_API_KEY") or None)
+    model_name: str = field(default_factory=settings.model_name)
+    alias: str = "champion"
+    accept_threshold: float = field(
+        default_factory=lambda: float(_decision_params().get("accept_threshold", ACCEPT_THRESHOLD)))
+    aggregate: str = field(default_factory=lambda: str(_decision_params().get("aggregate", "mean")))
+    # how often the registry is asked whether the alias moved (a moved alias is served without a restart)
+    check_every_s: float = 10.0
+    # micro-batching of /v1/predict: gather concurrent requests for at most this long, up to this many rows
+    batch_wait_ms: float = 0.0
+    max_batch_rows: int = 256
+    # uploads
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_duration_s: float = 15 * 60.0
+    # a compiled model is served only when it matches predict_proba this closely on probe rows
+    compile_model: bool = True

@@ -1,0 +1,23 @@
+"""``GET /v1/playlists/{mood}``: the tracks most likely to carry a mood."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from mer.api.deps import SessionsDep
+from mer.api.schemas import Label, Playlist
+from mer.catalog import playlist as playlist_of
+
+router = APIRouter(prefix="/v1/playlists", tags=["catalog"])
+
+
+@router.get("/{mood}", response_model=Playlist, summary="Top tracks by the probability of one mood")
+def playlist(
+    mood: Annotated[Label, Path(description="happy, sad, angry or relax; anything else is a 422")],
+    sessions: SessionsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    with sessions() as session:
+        return {"mood": mood, "items": playlist_of(session, mood, limit)}

@@ -1,0 +1,155 @@
+"""``POST /v1/predict`` (feature rows, micro-batched) and ``POST /v1/predict/audio`` (one file, stored)."""
+
+from __future__ import annotations
+
+import logging
+import operator
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from mer.api.config import ServeConfig
+from mer.api.deps import ConfigDep, MetricsDep, ModelDep, WriteAccess
+from mer.api.model_service import ServedModel
+from mer.api.schemas import FEATURE_ATTRIBUTES, AudioPrediction, PredictRequest, PredictResponse, Problem
+from mer.api.verdicts import UnscorableRows, verdict, verdicts
+
+router = APIRouter(prefix="/v1", tags=["predict"])
+_values = operator.attrgetter(*FEATURE_ATTRIBUTES)
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "malformed rows (the error names the row and the field)"},
+    503: {"model": Problem, "description": "no model loaded yet"},
+}
+_UPLOAD_CHUNK = 1 << 20
+log = logging.getLogger("mer.api")
+
+
+@router.post("/predict", response_model=PredictResponse, responses=_PROBLEMS,
+             summary="Score 1 to 1,000 rows of the 50 features")
+async def predict(body: PredictRequest, request: Request, served: ModelDep, config: ConfigDep,
+                  metrics: MetricsDep) -> dict[str, Any]:
+    """Per row: probabilities, label, confidence, accept/review decision and the top two classes.
+
+    Concurrent requests are scored together in one model call (micro-batching); the response names the model
+    version that scored this request.
+    """
+    X = np.array([_values(row) for row in body.rows], dtype=np.float64)
+    try:
+        scored = await request.app.state.batcher.submit(X)
+    except UnscorableRows as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    metrics.count_verdicts((r["label"] for r in scored.results), (r["decision"] for r in scored.results), "rows")
+    return {"model": scored.meta, "threshold": config.accept_threshold,
+            "predictions": [{"row": i, **r} for i, r in enumerate(scored.results)]}
+
+
+class UploadTooLarge(Exception):
+    """The upload exceeds the configured size or duration limit (→ 413)."""
+
+
+def _save_upload(upload: UploadFile, folder: str, max_bytes: int) -> Path:
+    """Copy the upload to ``folder`` in chunks, keeping its extension (format detection), stopping at the limit."""
+    suffix = Path(upload.filename or "").suffix.lower()
+    suffix = suffix if suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ""
+    target = Path(folder) / f"upload{suffix}"
+    size = 0
+    with open(target, "wb") as out:
+        while chunk := upload.file.read(_UPLOAD_CHUNK):
+            size += len(chunk)
+            if size > max_bytes:
+                raise UploadTooLarge(f"upload exceeds the limit of {max_bytes} bytes")
+            out.write(chunk)
+    return target
+
+
+def _check_duration(path: Path, max_duration_s: float) -> None:
+    import soundfile as sf
+
+    try:
+        info = sf.info(str(path))
+    except Exception:  # noqa: BLE001 — undecodable: extraction reports the reason as an AudioError
+        return
+    if info.samplerate and info.frames / info.samplerate > max_duration_s:
+        raise UploadTooLarge(f"audio lasts {info.frames / info.samplerate:.1f} s; the limit is {max_duration_s:g} s")
+
+
+def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfig, method: str,
+                     sessions, write_lock) -> dict[str, Any]:
+    """Blocking part of an upload (runs in a worker thread): save, check, extract, score, store in the catalog."""
+    from mer.catalog import save_track
+    from mer.features.audio import AudioError
+    from mer.features.ood import SEPARATOR
+    from mer.scoring import score_audio
+
+    name = Path(upload.filename or "upload").name or "upload"
+    with tempfile.TemporaryDirectory(prefix="mer-upload-") as folder:
+        path = _save_upload(upload, folder, config.max_upload_bytes)
+        _check_duration(path, config.max_duration_s)
+        try:
+            track = score_audio(served.predictor, path, name=name, threshold=config.accept_threshold, method=method)
+        except AudioError as exc:  # name the upload, not our temporary copy
+            raise AudioError(str(exc).replace(str(path), name)) from exc
+        except UnscorableRows:
+            raise
+        except Exception as exc:  # a feature failing on odd audio is a property of the file here, as in batches
+            log.exception("feature extraction failed on upload %s", name)
+            raise AudioError(f"{name}: feature extraction failed: {type(exc).__name__}: {exc}") from exc
+    model = {"model_name": served.name, "model_version": served.version, "alias": served.alias}
+    with sessions() as session, write_lock:
+        track_id = save_track(session, path=name, content_hash=track.content_hash, duration_s=track.duration_s,
+                              sample_rate=track.sample_rate, channels=track.channels, windows=track.windows,
+                              aggregate={**track.aggregate, **model, "aggregate_method": method})
+    windows = track.windows
+    window_verdicts = verdicts(windows)
+    return {
+        "track_id": track_id, "file": name, "content_hash": track.content_hash, "duration_s": track.duration_s,
+        "sample_rate": track.sample_rate, "channels": track.channels, "model": served.info,
+        "threshold": config.accept_threshold, "aggregate_method": method, "track": verdict(track.aggregate),
+        "ood": bool(windows["ood"].any()),
+        "windows": [
+            {"start_s": float(w.start_s), "end_s": float(w.end_s), "partial": bool(w.partial), "ood": bool(w.ood),
+             "ood_features": [f for f in str(w.ood_features or "").split(SEPARATOR) if f], **v}
+            for w, v in zip(windows.itertuples(index=False), window_verdicts, strict=True)
+        ],
+    }
+
+
+@router.post("/predict/audio", response_model=AudioPrediction, dependencies=[WriteAccess],
+             summary="Score one audio file window by window and store it in the catalog",
+             responses={401: {"model": Problem, "description": "missing or wrong X-API-Key"},
+                        413: {"model": Problem, "description": "file too large or too long"},
+                        422: {"model": Problem, "description": "not decodable audio (the reason is given)"},
+                        503: {"model": Problem, "description": "no model loaded yet"}})
+async def predict_audio(
+    request: Request,
+    file: Annotated[UploadFile, File(description="WAV, FLAC, OGG, Opus or MP3")],
+    served: ModelDep,
+    config: ConfigDep,
+    metrics: MetricsDep,
+    aggregate: Annotated[Literal["mean", "vote"] | None, Query(
+        description="how windows combine into the track verdict (default: params.yaml decision.aggregate)")] = None,
+) -> dict[str, Any]:
+    """30-s windows → per-window probabilities and label (a timeline), the track's aggregate verdict and
+    out-of-distribution flags. The track, its windows, features and predictions are saved in the catalog
+    (idempotent by content: the same audio again updates the same track)."""
+    from mer.features.audio import AudioError
+
+    method = aggregate or config.aggregate
+    try:
+        result = await run_in_threadpool(_score_and_store, file, served, config, method,
+                                         request.app.state.sessions, request.app.state.write_lock)
+    except UploadTooLarge as exc:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from exc
+    except (AudioError, UnscorableRows) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unusable audio: {exc}") from exc
+    finally:
+        await file.close()
+    metrics.count_verdicts((w["label"] for w in result["windows"]), (w["decision"] for w in result["windows"]),
+                           "audio")
+    return result
+
+

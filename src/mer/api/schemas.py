@@ -1,0 +1,256 @@
+"""The API's contract: pydantic models for every request and response, so the OpenAPI schema documents itself.
+
+A feature row has the 50 fields of :data:`mer.schema.FEATURE_NAMES`, under exactly those names (they hold ``-`` and
+start with ``_``, so the Python attributes are generated and the JSON names are aliases). Values must be JSON
+numbers and finite: a string, ``NaN`` or ``Infinity`` is a 422 naming the row and the field, never a silent
+coercion. Chromagram values must not be negative — they are energy shares, and the model's key features are
+undefined for negative ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, create_model
+
+from mer.api.config import MAX_ROWS_PER_REQUEST
+from mer.decision import ACCEPT_THRESHOLD
+from mer.schema import CLASSES, FEATURE_NAMES, FEATURES
+
+Label = Literal["happy", "sad", "angry", "relax"]
+Decision = Literal["accept", "review"]
+assert tuple(Label.__args__) == CLASSES  # type: ignore[attr-defined]
+
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+
+
+def attribute_name(feature: str) -> str:
+    """A Python identifier for a feature name (``_Zero-crossingrate_Mean`` → ``zero_crossingrate_mean``)."""
+    return feature.strip("_").replace("-", "_").lower()
+
+
+def _feature_field(feature) -> tuple[type, object]:
+    bounds = {"ge": 0.0} if feature.source == "mirchromagram" else {}
+    return (FiniteFloat, Field(alias=feature.name, **bounds,
+                               description=f"{feature.unit}; {feature.source}; UCI range "
+                                           f"[{feature.low:g}, {feature.high:g}]"))
+
+
+FeatureRow = create_model(  # type: ignore[call-overload]
+    "FeatureRow",
+    __config__=ConfigDict(extra="forbid", populate_by_name=False,
+                          json_schema_extra={"description": "The 50 features of one clip, named as in the UCI "
+                                                            "Turkish Music Emotion file."}),
+    **{attribute_name(f.name): _feature_field(f) for f in FEATURES},
+)
+FEATURE_ATTRIBUTES: tuple[str, ...] = tuple(attribute_name(n) for n in FEATURE_NAMES)
+assert len(set(FEATURE_ATTRIBUTES)) == len(FEATURE_NAMES)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PredictRequest(Strict):
+    rows: list[FeatureRow] = Field(min_length=1, max_length=MAX_ROWS_PER_REQUEST,  # type: ignore[valid-type]
+                                   description=f"1 to {MAX_ROWS_PER_REQUEST} feature rows")
+
+
+class Probabilities(BaseModel):
+    happy: float
+    sad: float
+    angry: float
+    relax: float
+
+
+class Verdict(BaseModel):
+    """The decision rule's output (:func:`mer.decision.decide`) for one clip, window or track."""
+
+    probabilities: Probabilities
+    label: Label
+    confidence: float
+    decision: Decision = Field(description="accept when confidence reaches the threshold, else review")
+    top2: list[Label] = Field(min_length=2, max_length=2, description="most probable class first")
+
+
+class RowPrediction(Verdict):
+    row: int = Field(description="index of the row in the request")
+
+
+class ModelInfo(BaseModel):
+    name: str
+    version: str
+    alias: str
+
+
+class PredictResponse(BaseModel):
+    model: ModelInfo
+    threshold: float = Field(ACCEPT_THRESHOLD, description="accept threshold applied")
+    predictions: list[RowPrediction]
+
+
+class WindowVerdict(Verdict):
+    start_s: float
+    end_s: float
+    partial: bool = Field(description="the last window, shorter than the window length")
+    ood: bool = Field(description="some feature lies outside the range the model was trained on")
+    ood_features: list[str]
+
+
+class AudioPrediction(BaseModel):
+    track_id: int = Field(description="the catalog id the track is stored under")
+    file: str
+    content_hash: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+    model: ModelInfo
+    threshold: float
+    aggregate_method: Literal["mean", "vote"]
+    track: Verdict = Field(description="the windows aggregated, through the same decision rule")
+    ood: bool = Field(description="any window is out of distribution")
+    windows: list[WindowVerdict]
+
+
+class TrackSummary(BaseModel):
+    id: int
+    path: str
+    content_hash: str
+    duration_s: float
+    sample_rate: int
+    channels: int
+    created_at: datetime
+    updated_at: datetime
+    aggregate_method: str
+    p_happy: float
+    p_sad: float
+    p_angry: float
+    p_relax: float
+    label: Label
+    confidence: float
+    decision: Decision
+    top2: str
+    model_name: str
+    model_version: str
+    model_alias: str | None
+
+
+class TrackPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[TrackSummary]
+
+
+class StoredPrediction(BaseModel):
+    id: int
+    p_happy: float
+    p_sad: float
+    p_angry: float
+    p_relax: float
+    label: Label
+    confidence: float
+    decision: Decision
+    top2: str
+    model_name: str
+    model_version: str
+    model_alias: str | None
+    created_at: datetime
+
+
+class StoredWindow(BaseModel):
+    id: int
+    index: int
+    start_s: float
+    end_s: float
+    partial: bool
+    ood: bool
+    ood_features: str | None
+    features: dict[str, float | None] | None
+    predictions: list[StoredPrediction]
+
+
+class StoredFeedback(BaseModel):
+    id: int
+    track_id: int
+    window_id: int | None
+    label: Label
+    source: str
+    created_at: datetime
+
+
+class TrackDetail(TrackSummary):
+    windows: list[StoredWindow]
+    feedback: list[StoredFeedback]
+
+
+class ReviewItem(BaseModel):
+    kind: Literal["track", "window"]
+    track_id: int
+    window_id: int | None = None
+    index: int | None = None
+    start_s: float | None = None
+    end_s: float | None = None
+    path: str
+    p_happy: float
+    p_sad: float
+    p_angry: float
+    p_relax: float
+    label: Label
+    confidence: float
+    decision: Decision
+    top2: str
+    model_name: str
+    model_version: str
+    model_alias: str | None
+
+
+class PlaylistItem(BaseModel):
+    track_id: int
+    path: str
+    duration_s: float
+    probability: float
+    label: Label
+    confidence: float
+    decision: Decision
+
+
+class Playlist(BaseModel):
+    mood: Label
+    items: list[PlaylistItem]
+
+
+class FeedbackIn(Strict):
+    track_id: int = Field(ge=1, le=2**63 - 1)
+    window_id: int | None = Field(None, ge=1, le=2**63 - 1, description="omit for a label of the whole track")
+    label: str = Field(min_length=1, max_length=40,
+                       description=f"one of {', '.join(CLASSES)} (common synonyms such as 'calm' are accepted)")
+    source: str = Field(min_length=1, max_length=200, pattern=r"\S", description="who or what gave the label")
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    track_id: int
+    window_id: int | None
+    label: Label
+    source: str
+    created_at: datetime
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    ready: bool
+    model: ModelInfo | None = None
+    compiled: bool | None = Field(None, description="served by the verified compiled prediction path")
+    reason: str | None = None
+
+
+class Problem(BaseModel):
+    """Every 4xx/5xx body: ``detail`` says why; validation errors also list each problem with its location."""
+
+    detail: str
+    errors: list[dict] | None = None

@@ -1,0 +1,69 @@
+"""A small champion trained once for the API tests, in a throw-away project with its own registry and catalog.
+
+Package-scoped: the environment (MER_HOME, MLflow URI, working directory) is restored when the API tests end, so
+nothing leaks into other test packages. Two versions are registered, so a test can move the alias between them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from api_support import LENIENT_GATES, make_config, wait_ready
+from fastapi.testclient import TestClient
+from support import ROOT, small_params
+
+
+@pytest.fixture(scope="package")
+def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    root = tmp_path_factory.mktemp("api-project")
+    (root / "data").mkdir()
+    for sub in ("raw", "examples"):
+        (root / "data" / sub).mkdir()
+        for f in (ROOT / "data" / sub).iterdir():
+            (root / "data" / sub / f.name).write_bytes(f.read_bytes())
+    params = small_params() | {"gates": LENIENT_GATES}
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MER_HOME", str(root))
+        mp.delenv("MER_PARAMS", raising=False)
+        mp.delenv("MER_MODEL_NAME", raising=False)
+        mp.delenv("MER_API_KEY", raising=False)
+        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+        mp.setenv("MER_DATABASE_URL", f"sqlite:///{root / 'catalog.db'}")
+        mp.chdir(root)
+        from mer.pipeline import clean_all, register_stage, train_stage
+
+        clean_all()
+        train_stage(params)
+        for expected in ("1", "2"):  # the same model twice: two versions to move the alias between
+            reg, _ = register_stage(params)
+            assert (reg.alias, reg.version) == ("champion", expected)
+        yield root
+    from mer.catalog import dispose_engines
+
+    dispose_engines()
+
+
+@pytest.fixture(scope="module")
+def client(trained_project: Path) -> Iterator[TestClient]:
+    """An app with an API key, a fresh catalog per test module, and the small champion loaded."""
+    from mer.api import create_app
+
+    db_name = f"catalog-{time.monotonic_ns()}.db"
+    with TestClient(create_app(make_config(trained_project, db_name))) as c:
+        wait_ready(c)
+        yield c
+
+
+@pytest.fixture(scope="module")
+def example_rows() -> list[dict[str, float]]:
+    import pandas as pd
+
+    from mer.schema import FEATURE_NAMES
+
+    frame = pd.read_csv(ROOT / "data" / "examples" / "example_features.csv")
+    return frame[list(FEATURE_NAMES)].to_dict("records")
