@@ -113,7 +113,23 @@ class AudioPrediction(BaseModel):
     windows: list[WindowVerdict]
 
 
-class TrackSummary(BaseModel):
+class StoredVerdict(BaseModel):
+    """A decision as the catalog stores it: probabilities, label, confidence, decision, top-2 and the model."""
+
+    p_happy: float
+    p_sad: float
+    p_angry: float
+    p_relax: float
+    label: Label
+    confidence: float
+    decision: Decision
+    top2: str
+    model_name: str
+    model_version: str
+    model_alias: str | None
+
+
+class TrackSummary(StoredVerdict):
     id: int
     path: str
     content_hash: str
@@ -123,17 +139,6 @@ class TrackSummary(BaseModel):
     created_at: datetime
     updated_at: datetime
     aggregate_method: str
-    p_happy: float
-    p_sad: float
-    p_angry: float
-    p_relax: float
-    label: Label
-    confidence: float
-    decision: Decision
-    top2: str
-    model_name: str
-    model_version: str
-    model_alias: str | None
 
 
 class TrackPage(BaseModel):
@@ -143,19 +148,8 @@ class TrackPage(BaseModel):
     items: list[TrackSummary]
 
 
-class StoredPrediction(BaseModel):
+class StoredPrediction(StoredVerdict):
     id: int
-    p_happy: float
-    p_sad: float
-    p_angry: float
-    p_relax: float
-    label: Label
-    confidence: float
-    decision: Decision
-    top2: str
-    model_name: str
-    model_version: str
-    model_alias: str | None
     created_at: datetime
 
 
