@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import socket
 from pathlib import Path
 
 import yaml
@@ -21,3 +22,10 @@ def small_params(candidate: str = "logreg") -> dict:
     params["cv"] |= {"folds": 3, "repeats": 1, "n_jobs": 1}
     params["model"] |= {"candidate": candidate, "inner_folds": 2}
     return params
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

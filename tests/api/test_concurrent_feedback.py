@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 
 import httpx
 import uvicorn
 from api_support import API_KEY, ORACLE, make_config
+from support import free_port
 
 from mer.api import create_app
 
 N = 500
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _ready(base: str) -> bool:
@@ -41,7 +35,7 @@ async def _post_all(base: str, track_id: int) -> list[int]:
 
 
 def test_500_concurrent_feedback_posts_are_all_stored(trained_project) -> None:
-    port = _free_port()
+    port = free_port()
     app = create_app(make_config(trained_project, "catalog-concurrent.db"))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -15,7 +15,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 from mer.catalog import dispose_engines, init_db
 
@@ -47,12 +47,6 @@ def _server_user() -> pwd.struct_passwd | None:
         except KeyError:
             continue
     pytest.skip("running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL as")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -98,7 +92,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     root = Path(tempfile.mkdtemp(prefix="mer-pg-"))
     if user is not None:
         os.chown(root, user.pw_uid, user.pw_gid)
-    server = PostgresServer(bindir, root, _free_port(), user)
+    server = PostgresServer(bindir, root, free_port(), user)
     data = root / "data"
     server.run(bindir / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
     options = (f"-p {server.port} -c listen_addresses=127.0.0.1 -k {root} -c fsync=off "

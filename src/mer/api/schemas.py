@@ -179,7 +179,7 @@ class TrackDetail(TrackSummary):
     feedback: list[StoredFeedback]
 
 
-class ReviewItem(BaseModel):
+class ReviewItem(StoredVerdict):
     kind: Literal["track", "window"]
     track_id: int
     window_id: int | None = None
@@ -187,17 +187,6 @@ class ReviewItem(BaseModel):
     start_s: float | None = None
     end_s: float | None = None
     path: str
-    p_happy: float
-    p_sad: float
-    p_angry: float
-    p_relax: float
-    label: Label
-    confidence: float
-    decision: Decision
-    top2: str
-    model_name: str
-    model_version: str
-    model_alias: str | None
 
 
 class PlaylistItem(BaseModel):

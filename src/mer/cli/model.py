@@ -131,14 +131,11 @@ def run(
     host: Annotated[str, typer.Option(help="Interface for the API.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port for the API.")] = 8000,
 ) -> None:
-    """The main job: clean, train + register a champion if there is none, predict the example, serve the API.
+    """The main job: if no champion is registered, clean, train and register one; predict the example; serve.
 
     Everything comes from params.yaml; MLflow tracks to ./mlflow.db unless MLFLOW_TRACKING_URI says otherwise.
     """
-    from mer.pipeline import clean_all
-
     params = settings.load_params()
-    clean_all()
     ensure_champion(params)
     p = settings.paths()
     predict(p.example_features, p.reports_dir / "example_predictions.csv", None, "champion")

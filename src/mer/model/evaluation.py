@@ -28,22 +28,9 @@ def holdout_split(y: np.ndarray, groups: np.ndarray, fraction: float, seed: int)
     return dev, hold
 
 
-def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, classes, n_bins: int = 10) -> float:
-    """Top-label ECE: Σ_b (n_b/n)·|accuracy_b − confidence_b| over equal-width confidence bins."""
-    proba = np.asarray(proba, dtype=float)
-    conf = proba.max(axis=1)
-    correct = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y_true)
-    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
-    ece = 0.0
-    for b in range(n_bins):
-        mask = bins == b
-        if mask.any():
-            ece += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
-    return float(ece)
-
-
 def reliability_table(proba: np.ndarray, y_true: np.ndarray, classes, n_bins: int = 10) -> list[dict]:
-    """Per confidence bin: count, mean confidence, accuracy (for the reliability diagram)."""
+    """Per equal-width confidence bin: count, mean confidence, accuracy (the reliability diagram's points)."""
+    proba = np.asarray(proba, dtype=float)
     conf = proba.max(axis=1)
     correct = np.asarray(classes)[proba.argmax(axis=1)] == np.asarray(y_true)
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
@@ -52,6 +39,13 @@ def reliability_table(proba: np.ndarray, y_true: np.ndarray, classes, n_bins: in
          "accuracy": float(correct[bins == b].mean())}
         for b in range(n_bins) if (bins == b).any()
     ]
+
+
+def expected_calibration_error(proba: np.ndarray, y_true: np.ndarray, classes, n_bins: int = 10) -> float:
+    """Top-label ECE: Σ_b (n_b/n)·|accuracy_b − confidence_b| over the reliability table's bins."""
+    table = reliability_table(proba, y_true, classes, n_bins)
+    n = sum(r["count"] for r in table)
+    return float(sum(r["count"] / n * abs(r["accuracy"] - r["confidence"]) for r in table))
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
