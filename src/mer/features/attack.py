@@ -26,8 +26,8 @@ slow crescendos whose fine curve is crossed by 10-20 ms ripples) that dominate t
 AttackTime is approximate. Also tried without success (third session, all 25 real clips): the literal "first
 sample above 0.1 × max slope / last above 0.075 ×" reading (5× too long), lower relative thresholds or absolute
 ones (Mean within 10 % on 14/25 at best, Std still half of MIRtoolbox's), a smoothed or power fine curve, other
-frame-time alignments, onsets from the fine curve's own peaks. MIRtoolbox's Std is about twice ours even on the
-synthetic kick (0.0039 vs 0.0003 s), so its rule makes some attacks much longer or shorter than this one does.
+frame-time alignments, onsets from the fine curve's own peaks. MIRtoolbox's Std is about twice ours on music and
+13× ours on the synthetic kick (0.0039 vs 0.0003 s), so its rule makes some attacks much longer or shorter.
 
 Rules: input shorter than one 100 ms frame, or digital silence, gives NaN. No onset with a rising attack gives
 NaN for every AttackTime statistic; a single attack gives its Mean only (as MIRtoolbox exports it).
