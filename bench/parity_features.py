@@ -31,7 +31,7 @@ from sklearn.metrics import f1_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import PowerTransformer
 
-from mer.decision import ACCEPT_THRESHOLD
+from mer.decision import decide
 from mer.model.estimators import grouped_folds
 from mer.model.training import load_training_table
 from mer.pipeline import clean_all, cleaned_path
@@ -62,9 +62,9 @@ def cv_f1(model, X: pd.DataFrame, y: np.ndarray, folds: list) -> np.ndarray:
     return np.asarray(scores)
 
 
-def decisions(model, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    proba = model.predict_proba(X)
-    return proba.argmax(axis=1), proba.max(axis=1) >= ACCEPT_THRESHOLD
+def decisions(model, X: pd.DataFrame) -> pd.DataFrame:
+    """The serving decision (label, accept/review at the default threshold) of each row."""
+    return decide(model.predict_proba(X), model.classes_)
 
 
 def main() -> None:
@@ -96,11 +96,11 @@ def main() -> None:
             delta = "" if base is None else f"{(f1 - base).mean():+.3f}"
             base = f1 if base is None else base
             model.fit(data.X[columns], data.y)
-            (la, aa), (lb, ab) = decisions(model, ours.loc[clips, columns]), decisions(model,
-                                                                                    reference.loc[clips, columns])
-            same_label = la == lb
+            a, b = decisions(model, ours.loc[clips, columns]), decisions(model, reference.loc[clips, columns])
+            same_label = a["label"].to_numpy() == b["label"].to_numpy()
+            same = same_label & (a["decision"].to_numpy() == b["decision"].to_numpy())
             print(f"{name:<8} {label:<12} {f1.mean():.3f} [{f1.mean() - half:.3f}, {f1.mean() + half:.3f}]"
-                  f"{'':<4} {delta:>12}   {(same_label & (aa == ab)).mean():6.1%} ({same_label.mean():.1%})")
+                  f"{'':<4} {delta:>12}   {same.mean():6.1%} ({same_label.mean():.1%})")
 
 
 if __name__ == "__main__":
