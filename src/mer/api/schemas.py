@@ -212,15 +212,6 @@ class FeedbackIn(Strict):
     source: str = Field(min_length=1, max_length=200, pattern=r"\S", description="who or what gave the label")
 
 
-class FeedbackOut(BaseModel):
-    id: int
-    track_id: int
-    window_id: int | None
-    label: Label
-    source: str
-    created_at: datetime
-
-
 class Health(BaseModel):
     status: Literal["ok"]
 

@@ -8,14 +8,14 @@ from fastapi import APIRouter, HTTPException, Request, status
 from sqlalchemy import select
 
 from mer.api.deps import SessionsDep, WriteAccess
-from mer.api.schemas import FeedbackIn, FeedbackOut, Problem
+from mer.api.schemas import FeedbackIn, Problem, StoredFeedback
 from mer.catalog import add_feedback
 from mer.catalog.models import Feedback
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
 
 
-@router.post("", response_model=FeedbackOut, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess],
+@router.post("", response_model=StoredFeedback, status_code=status.HTTP_201_CREATED, dependencies=[WriteAccess],
              summary="Record the true label of a track or window, with its source and a timestamp",
              responses={401: {"model": Problem, "description": "missing or wrong X-API-Key"},
                         404: {"model": Problem, "description": "no such track, or window not of that track"},
