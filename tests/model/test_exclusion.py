@@ -14,8 +14,7 @@ from mer.model.derived import DERIVED_INPUTS, DERIVED_NAMES, derive
 from mer.model.estimators import TunedCalibratedClassifier, make_pipeline
 from mer.model.exclusion import ExcludeFeatures, excluded_columns
 from mer.schema import FEATURE_NAMES, LABEL_COLUMN
-
-UNREPRODUCED = ("_Tempo_Mean", "_AttackTime_Mean", "_AttackTime_Slope")
+from mer.schema import UNREPRODUCED_FEATURES as UNREPRODUCED
 
 
 @pytest.fixture(scope="module")
