@@ -4,6 +4,8 @@
   machine shared with other jobs wall time mostly measures the others), cold (first call in the process) and
   warm (median of the rest), × realtime, and the wall time for reference;
 * a 4-minute track (8 reference excerpts concatenated, written as one stereo FLAC): 8 windows of 30 s;
+* a long track (``--long-minutes``, default 60: the excerpts repeated): decoded block by block, so peak memory
+  should not grow with its length;
 * peak resident memory of the process after each stage (``ru_maxrss``);
 * per-feature breakdown: CPU seconds per MIRtoolbox extractor on a decoded 30-s clip (mean of the repeats).
 
@@ -48,6 +50,23 @@ def stereo_30s_excerpts() -> list[Path]:
     return [ORACLE_DIR / f for f in m.loc[keep, "file"]]
 
 
+def write_long_track(path: Path, excerpts: list[Path], seconds: float) -> float:
+    """Write ``excerpts`` one after the other, repeated, until ``seconds`` of stereo FLAC; returns its length.
+
+    Written one excerpt at a time, so the benchmark itself never holds more than 30 s of audio.
+    """
+    written = 0
+    with sf.SoundFile(str(path), "w", samplerate=44100, channels=2, subtype="PCM_16") as out:
+        while written < seconds * 44100:
+            for p in excerpts:
+                audio = sf.read(str(p), dtype="int16", always_2d=True)[0]
+                out.write(audio)
+                written += len(audio)
+                if written >= seconds * 44100:
+                    break
+    return written / 44100
+
+
 def timed(fn, *args, **kwargs) -> tuple[float, object]:
     """(CPU seconds of this process, result)."""
     t0 = time.process_time()
@@ -65,6 +84,7 @@ def timed_wall(fn, *args, **kwargs) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=3, help="clips timed warm (distinct excerpts)")
+    ap.add_argument("--long-minutes", type=int, default=60, help="length of the long track (0: skip it)")
     args = ap.parse_args()
     excerpts = stereo_30s_excerpts()
     if len(excerpts) < max(TRACK_EXCERPTS, args.repeats + 1):
@@ -92,6 +112,16 @@ def main() -> None:
     print(f"\n{seconds / 60:.0f}-minute 44.1 kHz stereo track ({len(rows)} windows of 30 s), CPU time")
     print(f"  decode {t_decode:5.2f} s   decode + extract {t_track:6.2f} s   "
           f"×realtime {seconds / t_track:6.1f}   peak RSS {peak_rss_mb():.0f} MB")
+
+    # --- long track: memory must not grow with the length ---
+    if args.long_minutes > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            track = Path(tmp) / "track_long.flac"
+            written = write_long_track(track, excerpts[:TRACK_EXCERPTS], args.long_minutes * 60)
+            t_long, rows = timed(extract, track)
+        print(f"\n{written / 60:.0f}-minute 44.1 kHz stereo track ({len(rows)} windows of 30 s), CPU time")
+        print(f"  decode + extract {t_long:7.2f} s   ×realtime {written / t_long:6.1f}   "
+              f"peak RSS {peak_rss_mb():.0f} MB (whole run so far)")
 
     # --- where the time goes ---
     timings: dict[str, float] = {}

@@ -22,6 +22,7 @@ from mer.cli import app
 from mer.cli import features as cli_features
 from mer.features import extract as ex
 from mer.features import ood
+from mer.features.audio import load_audio
 from mer.schema import FEATURE_NAMES, FEATURE_RANGES
 
 SR = 16_000  # the window tests need long signals; a low (still valid) rate keeps them fast
@@ -74,6 +75,29 @@ def test_windows_reject_bad_settings(bad: tuple[float, float, float]) -> None:
         ex.windows(60 * SR, SR, *bad)
 
 
+def _reference_windows(n: int, length: int, hop: int, min_tail: float) -> list[tuple[int, int, bool]]:
+    """The window rules of the module docstring, written plainly for a signal whose length is known."""
+    if n <= length:
+        return [(0, n, False)]
+    starts = list(range(0, n - length + 1, hop))
+    out = [(s, s + length, False) for s in starts]
+    if starts[-1] + length < n and n - (starts[-1] + hop) >= min_tail:
+        out.append((starts[-1] + hop, n, True))
+    return out
+
+
+def test_windows_fed_block_by_block_follow_the_rules() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(2000):
+        n, length, hop = int(rng.integers(0, 300)), int(rng.integers(1, 60)), int(rng.integers(1, 90))
+        min_last = float(rng.integers(0, 30))
+        planner = ex.WindowPlanner(1, length, hop, min_last)  # sr = 1: seconds are samples
+        cuts = np.sort(rng.integers(0, n + 1, size=int(rng.integers(0, 6))))
+        got = [w for size in np.diff(np.r_[0, cuts, n]) for w in planner.feed(int(size))] + planner.finish()
+        expected = _reference_windows(n, length, hop, max(min_last, ex.MIN_DURATION_S))
+        assert [(w.start, w.stop, w.partial) for w in got] == expected, (n, length, hop, min_last, cuts)
+
+
 @pytest.fixture(scope="module")
 def track_75s() -> np.ndarray:
     return _tone_track(75.0)
@@ -102,6 +126,24 @@ def test_hop_shorter_than_window(track_75s: np.ndarray) -> None:
     assert rows[["start_s", "end_s"]].to_numpy().tolist() == [[0, 20], [10, 30], [20, 40]]
     middle = ex.extract_clip(x[10 * SR : 30 * SR], SR)
     np.testing.assert_array_equal(_features(rows, 1), list(middle.values()))
+
+
+@pytest.mark.parametrize(
+    ("window_s", "hop_s", "min_last_s", "seconds"),
+    [(20.0, 10.0, 5.0, 75.0), (20.0, 25.0, 1.0, 75.0), (30.0, 30.0, 10.0, 75.0), (30.0, 30.0, 10.0, 12.0)],
+)
+def test_a_file_is_read_block_by_block_with_the_rows_of_the_whole_signal(
+    track_75s: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    window_s: float, hop_s: float, min_last_s: float, seconds: float,
+) -> None:
+    path = tmp_path / "track.flac"
+    sf.write(path, np.column_stack([track_75s, 0.5 * track_75s[::-1]])[: int(seconds * SR)], SR, subtype="PCM_16")
+    settings = {"window_s": window_s, "hop_s": hop_s, "min_last_s": min_last_s}
+    whole = ex.extract(*load_audio(path), name=str(path), **settings)
+    monkeypatch.setattr("mer.features.audio._BLOCK_FRAMES", 7919)  # many blocks, none aligned with a window
+    streamed = ex.extract(path, **settings)
+    assert len(streamed) >= 1
+    pd.testing.assert_frame_equal(streamed, whole)
 
 
 def test_30s_file_is_one_row_on_the_whole_file() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from mer.features import attack, chroma, dynamics, fluctuation, mfcc, ood, roughness, spectral, tempo
-from mer.features.audio import MIN_DURATION_S, AudioError, check_signal, load_audio, to_mono
+from mer.features.audio import MIN_DURATION_S, AudioError, AudioStream, check_duration, check_signal, to_mono
 from mer.features.blocks import hamming_spectrum
 from mer.features.envelope import Envelope
 from mer.schema import FEATURE_NAMES, FEATURES
@@ -157,6 +158,39 @@ def check_settings(window_s: float, hop_s: float, min_last_s: float, ood_margin:
         )
 
 
+class WindowPlanner:
+    """The window rules (module docstring) applied as samples arrive: a stream's length is known only at its end.
+
+    :meth:`feed` returns the full windows that the samples so far complete; :meth:`finish` the window that only
+    the end decides (the whole signal when it is no longer than one window, or the flagged partial one).
+    """
+
+    def __init__(self, sr: int, window_s: float, hop_s: float, min_last_s: float):
+        check_settings(window_s, hop_s, min_last_s)
+        self.length, self.hop = round(window_s * sr), max(1, round(hop_s * sr))
+        self.min_tail = max(min_last_s, MIN_DURATION_S) * sr
+        self.n_samples = 0
+        self.next_start = 0  # where the next window starts; nothing before it is needed any more
+        self._last_full: int | None = None
+
+    def feed(self, n_new: int) -> list[Window]:
+        self.n_samples += n_new
+        out = []
+        while self.next_start + self.length <= self.n_samples:
+            out.append(Window(self.next_start, self.next_start + self.length))
+            self._last_full = self.next_start
+            self.next_start += self.hop
+        return out
+
+    def finish(self) -> list[Window]:
+        n = self.n_samples
+        if self._last_full is None:
+            return [Window(0, n)]
+        if self._last_full + self.length < n and n - self.next_start >= self.min_tail:
+            return [Window(self.next_start, n, partial=True)]
+        return []
+
+
 def windows(
     n_samples: int,
     sr: int,
@@ -165,32 +199,39 @@ def windows(
     min_last_s: float = DEFAULT_MIN_LAST_S,
 ) -> list[Window]:
     """The analysis windows of a signal of ``n_samples`` at ``sr`` (rules in the module docstring)."""
-    check_settings(window_s, hop_s, min_last_s)
-    length, hop = round(window_s * sr), max(1, round(hop_s * sr))
-    if n_samples <= length:
-        return [Window(0, n_samples)]
-    starts = range(0, n_samples - length + 1, hop)
-    out = [Window(s, s + length) for s in starts]
-    tail_start = starts[-1] + hop
-    min_tail = max(min_last_s, MIN_DURATION_S) * sr
-    if starts[-1] + length < n_samples and n_samples - tail_start >= min_tail:
-        out.append(Window(tail_start, n_samples, partial=True))
-    return out
+    planner = WindowPlanner(sr, window_s, hop_s, min_last_s)
+    return planner.feed(n_samples) + planner.finish()
 
 
-def _signal(source: str | Path | np.ndarray, sr: int | None, name: str | None) -> tuple[np.ndarray, int, str]:
-    """Decode a path, or mix an array to mono; the label for the ``file`` column."""
-    if isinstance(source, str | Path):
-        if sr is not None:
-            raise ValueError("sr is read from the file; pass it only with a sample array")
-        x, rate = load_audio(source)
-        label = name or str(source)
-    else:
-        if sr is None:
-            raise ValueError("a sample array needs its sample rate: extract(x, sr)")
-        label = name or ARRAY_LABEL
-        x, rate = to_mono(source, label), int(sr)
-    return check_signal(x, rate, label), rate, label
+def _windowed_clips(
+    blocks: Iterable[np.ndarray], sr: int, planner: WindowPlanner, what: object
+) -> Iterator[tuple[Window, np.ndarray]]:
+    """(window, samples) for consecutive mono ``blocks``, holding only the samples a window may still need.
+
+    Blocks are joined only when a window is due, so a signal shorter than one window is copied once, not once per
+    block.
+    """
+    pending: list[np.ndarray] = []  # consecutive samples from ``start`` on
+    start = 0
+
+    def joined() -> np.ndarray:
+        return pending[0] if len(pending) == 1 else np.concatenate(pending) if pending else np.zeros(0)
+
+    for block in blocks:
+        pending.append(block)
+        due = planner.feed(len(block))
+        if due:
+            buf = joined()
+            for w in due:
+                yield w, buf[w.start - start : w.stop - start]
+            drop = min(planner.next_start - start, len(buf))
+            pending, start = [buf[drop:]], start + drop
+    if planner.n_samples == 0:
+        raise AudioError(f"{what}: zero samples")
+    check_duration(planner.n_samples, sr, what)
+    buf = joined()
+    for w in planner.finish():
+        yield w, buf[w.start - start : w.stop - start]
 
 
 def extract(
@@ -205,17 +246,29 @@ def extract(
 ) -> pd.DataFrame:
     """Feature rows of one file or sample array, one per window (columns :data:`COLUMNS`).
 
-    ``source`` is a path (decoded at its native rate, channels averaged) or an array — 1-D, or (frames,
-    channels) — with its rate ``sr``. ``name`` overrides the ``file`` column. Raises :class:`AudioError` when
-    the audio is unusable.
+    ``source`` is a path (decoded at its native rate, channels averaged, one block at a time so a long track is
+    never held whole) or an array — 1-D, or (frames, channels) — with its rate ``sr``. ``name`` overrides the
+    ``file`` column. Raises :class:`AudioError` when the audio is unusable (also when a file breaks after its
+    first windows: a file gives all its rows or an error).
     """
     check_settings(window_s, hop_s, min_last_s, ood_margin)  # before decoding: fail fast on bad settings
-    x, rate, label = _signal(source, sr, name)
-    rows = []
-    for w in windows(len(x), rate, window_s, hop_s, min_last_s):
-        features = extract_clip(x[w.start : w.stop], rate)
-        rows.append({"file": label, "start_s": w.start / rate, "end_s": w.stop / rate, **features,
-                     "partial": w.partial})
+    with ExitStack() as stack:
+        if isinstance(source, str | Path):
+            if sr is not None:
+                raise ValueError("sr is read from the file; pass it only with a sample array")
+            stream = stack.enter_context(AudioStream(source))
+            label, rate, blocks = name or str(source), stream.sr, stream.blocks()
+        else:
+            if sr is None:
+                raise ValueError("a sample array needs its sample rate: extract(x, sr)")
+            label, rate = name or ARRAY_LABEL, int(sr)
+            blocks = [check_signal(to_mono(source, label), rate, label)]
+        planner = WindowPlanner(rate, window_s, hop_s, min_last_s)
+        rows = [
+            {"file": label, "start_s": w.start / rate, "end_s": w.stop / rate, **extract_clip(clip, rate),
+             "partial": w.partial}
+            for w, clip in _windowed_clips(blocks, rate, planner, label)
+        ]
     table = pd.DataFrame(rows, columns=[*WINDOW_COLUMNS, *FEATURE_NAMES, "partial"])
     return pd.concat([table, ood.flag_frame(table, ood_margin)], axis=1)[list(COLUMNS)]
 
