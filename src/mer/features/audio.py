@@ -75,7 +75,7 @@ class AudioStream:
         """The mono signal in consecutive blocks of ``_BLOCK_FRAMES`` samples (PCM read as integers, scaled once)."""
         with self._errors():
             for block in self._file.blocks(blocksize=_BLOCK_FRAMES, dtype=self._dtype, always_2d=True):
-                mono = _mix(block, self._scale, np.empty(len(block)))
+                mono = _mix(block, self._scale)
                 if self._dtype == "float64" and not np.all(np.isfinite(mono)):
                     raise AudioError(f"{self.path}: audio contains NaN or infinite samples")
                 yield mono
@@ -124,13 +124,13 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return x, stream.sr
 
 
-def _mix(block: np.ndarray, scale: float, out: np.ndarray) -> np.ndarray:
-    """Mean of the channels of a (frames, channels) block, as float64 divided by ``scale``, into ``out``.
+def _mix(block: np.ndarray, scale: float) -> np.ndarray:
+    """Mean of the channels of a (frames, channels) block, as float64 divided by ``scale``.
 
     Channels are added one column at a time (a strided ``mean(axis=1)`` is ~10× slower); integer samples sum
     exactly, so one division by scale·channels rounds exactly like the float decode's mean.
     """
-    out[:] = block[:, 0]
+    out = block[:, 0].astype(np.float64)
     for c in range(1, block.shape[1]):
         out += block[:, c]
     out /= scale * block.shape[1]
