@@ -1,13 +1,16 @@
 """A small champion trained once for the API tests, in a throw-away project with its own registry and catalog.
 
-Package-scoped: the environment (MER_HOME, MLflow URI, working directory) is restored when the API tests end, so
-nothing leaks into other test packages. Two versions are registered, so a test can move the alias between them.
+The project is trained once per run; the environment that points ``mer`` at it (MER_HOME, MLflow URI, catalog URL,
+working directory) is set per test module and restored after it, so nothing leaks into other test folders (pytest
+scopes a folder without ``__init__.py`` to the session, so a "package" fixture would hold it to the end of the run).
+Two versions are registered, so a test can move the alias between them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,6 +30,23 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             (root / "data" / sub / f.name).write_bytes(f.read_bytes())
     params = small_params() | {"gates": LENIENT_GATES}
     (root / "params.yaml").write_text(yaml.safe_dump(params))
+    with _pointed_at(root):
+        from mer.pipeline import clean_all, register_stage, train_stage
+
+        clean_all()
+        train_stage(params)
+        for expected in ("1", "2"):  # the same model twice: two versions to move the alias between
+            reg, _ = register_stage(params)
+            assert (reg.alias, reg.version) == ("champion", expected)
+    yield root
+    from mer.catalog import dispose_engines
+
+    dispose_engines()
+
+
+@contextmanager
+def _pointed_at(root: Path) -> Iterator[None]:
+    """``mer`` pointed at the project in ``root`` (environment and working directory), restored on exit."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MER_HOME", str(root))
         mp.delenv("MER_PARAMS", raising=False)
@@ -35,26 +55,22 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
         mp.setenv("MER_DATABASE_URL", f"sqlite:///{root / 'catalog.db'}")
         mp.chdir(root)
-        from mer.pipeline import clean_all, register_stage, train_stage
+        yield
 
-        clean_all()
-        train_stage(params)
-        for expected in ("1", "2"):  # the same model twice: two versions to move the alias between
-            reg, _ = register_stage(params)
-            assert (reg.alias, reg.version) == ("champion", expected)
-        yield root
-    from mer.catalog import dispose_engines
 
-    dispose_engines()
+@pytest.fixture(scope="module", autouse=True)
+def in_trained_project(trained_project: Path) -> Iterator[Path]:
+    with _pointed_at(trained_project):
+        yield trained_project
 
 
 @pytest.fixture(scope="module")
-def client(trained_project: Path) -> Iterator[TestClient]:
+def client(in_trained_project: Path) -> Iterator[TestClient]:
     """An app with an API key, a fresh catalog per test module, and the small champion loaded."""
     from mer.api import create_app
 
     db_name = f"catalog-{time.monotonic_ns()}.db"
-    with TestClient(create_app(make_config(trained_project, db_name))) as c:
+    with TestClient(create_app(make_config(in_trained_project, db_name))) as c:
         wait_ready(c)
         yield c
 
