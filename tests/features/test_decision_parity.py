@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REAL_FILES, oracle_audio, oracle_table
+from oracle_support import REAL_FILES, oracle_audio, oracle_table
 from support import ROOT, UCI_CSV
 
 from mer.data.cleaning import clean_table

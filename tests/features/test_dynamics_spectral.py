@@ -10,7 +10,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from conftest import ORACLE_FILES, oracle_audio, oracle_table
+from oracle_support import ORACLE_FILES, oracle_audio, oracle_table
 
 from mer.features import dynamics, spectral
 from mer.features.blocks import magnitude_spectrum

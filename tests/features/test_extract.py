@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import soundfile as sf
-from conftest import ORACLE_DIR, oracle_audio, oracle_table
+from oracle_support import ORACLE_DIR, oracle_audio, oracle_table
 from test_dynamics_spectral import assert_close
 from typer.testing import CliRunner
 

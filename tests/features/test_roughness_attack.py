@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from conftest import ORACLE_FILES, REAL_FILES, oracle_audio, oracle_table
+from oracle_support import ORACLE_FILES, REAL_FILES, oracle_audio, oracle_table
 from test_dynamics_spectral import assert_close
 
 from mer.features import attack, envelope, peaks, roughness

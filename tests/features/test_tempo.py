@@ -30,7 +30,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from conftest import ORACLE_FILES, REAL_FILES, oracle_audio, oracle_table
+from oracle_support import ORACLE_FILES, REAL_FILES, oracle_audio, oracle_table
 from scipy import signal
 
 from mer.features import tempo as tm

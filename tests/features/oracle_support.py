@@ -1,4 +1,7 @@
-"""Fixtures for the extractor's fidelity tests: the MIRtoolbox 1.7.1 reference values and their audio."""
+"""The MIRtoolbox 1.7.1 reference values and their audio, for the extractor's fidelity tests.
+
+A uniquely named module (``from conftest import`` resolves to whichever conftest was imported first).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from mer.features.audio import load_audio
 
@@ -28,8 +30,3 @@ def oracle_audio(name: str) -> tuple[np.ndarray, int]:
 
 ORACLE_FILES: list[str] = sorted(oracle_table().index)
 REAL_FILES: list[str] = [f for f in ORACLE_FILES if f.startswith("wesnoth_")]
-
-
-@pytest.fixture(scope="session")
-def oracle() -> pd.DataFrame:
-    return oracle_table()
