@@ -6,6 +6,7 @@ import copy
 import socket
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,3 +30,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def make_project(root: Path, params: dict) -> Path:
+    """A throw-away project in ``root``: the raw data and the example file copied in, ``params`` as params.yaml."""
+    for sub in ("raw", "examples"):
+        (root / "data" / sub).mkdir(parents=True)
+        for f in (ROOT / "data" / sub).iterdir():
+            (root / "data" / sub / f.name).write_bytes(f.read_bytes())
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def project_env(root: Path) -> dict[str, str]:
+    """The environment that points mer at ``root`` (params, MLflow store, catalog)."""
+    return {"MER_HOME": str(root), "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
+            "MER_DATABASE_URL": f"sqlite:///{root / 'catalog.db'}"}
+
+
+def point_mer_at(mp: pytest.MonkeyPatch, root: Path, cwd: Path | None = None) -> None:
+    """Point mer at the project in ``root`` through ``mp`` (undone with it), working in ``cwd`` (default ``root``);
+    variables a developer may have set that would override the project are removed."""
+    for key, value in project_env(root).items():
+        mp.setenv(key, value)
+    for key in ("MER_PARAMS", "MER_MODEL_NAME", "MER_API_KEY"):
+        mp.delenv(key, raising=False)
+    mp.chdir(cwd or root)

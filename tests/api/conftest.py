@@ -10,27 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import yaml
 from api_support import LENIENT_GATES, make_config, wait_ready
 from fastapi.testclient import TestClient
-from support import ROOT, small_params
+from support import ROOT, make_project, point_mer_at, small_params
 
 
 @pytest.fixture(scope="package")
 def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("api-project")
-    (root / "data").mkdir()
-    for sub in ("raw", "examples"):
-        (root / "data" / sub).mkdir()
-        for f in (ROOT / "data" / sub).iterdir():
-            (root / "data" / sub / f.name).write_bytes(f.read_bytes())
     params = small_params() | {"gates": LENIENT_GATES}
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
-    with _pointed_at(root):
+    root = make_project(tmp_path_factory.mktemp("api-project"), params)
+    with pytest.MonkeyPatch.context() as mp:
+        point_mer_at(mp, root)
         from mer.pipeline import clean_all, register_stage, train_stage
 
         clean_all()
@@ -44,23 +37,10 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     dispose_engines()
 
 
-@contextmanager
-def _pointed_at(root: Path) -> Iterator[None]:
-    """``mer`` pointed at the project in ``root`` (environment and working directory), restored on exit."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MER_HOME", str(root))
-        mp.delenv("MER_PARAMS", raising=False)
-        mp.delenv("MER_MODEL_NAME", raising=False)
-        mp.delenv("MER_API_KEY", raising=False)
-        mp.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-        mp.setenv("MER_DATABASE_URL", f"sqlite:///{root / 'catalog.db'}")
-        mp.chdir(root)
-        yield
-
-
 @pytest.fixture(scope="module", autouse=True)
 def in_trained_project(trained_project: Path) -> Iterator[Path]:
-    with _pointed_at(trained_project):
+    with pytest.MonkeyPatch.context() as mp:
+        point_mer_at(mp, trained_project)
         yield trained_project
 
 

@@ -8,14 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
+from support import project_env
 
 SR = 22_050
-
-
-def project_env(root: Path) -> dict[str, str]:
-    """The environment that points mer at ``root`` (params, MLflow store, catalog)."""
-    return {"MER_HOME": str(root), "MLFLOW_TRACKING_URI": f"sqlite:///{root / 'mlflow.db'}",
-            "MER_DATABASE_URL": f"sqlite:///{root / 'catalog.db'}"}
 
 
 def subprocess_env(root: Path) -> dict[str, str]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
-from batch_support import make_audio_dir, project_env
-from support import LENIENT_GATES, ROOT, small_params
+from batch_support import make_audio_dir
+from support import LENIENT_GATES, make_project, point_mer_at, small_params
 from typer.testing import CliRunner
 
 
@@ -16,19 +15,9 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with a champion registered by ``mer run`` (small logreg, lenient gates) — trained once."""
     from mer.cli import app
 
-    root = tmp_path_factory.mktemp("batch_project")
-    for sub in ("raw", "examples"):
-        (root / "data" / sub).mkdir(parents=True)
-        for f in (ROOT / "data" / sub).iterdir():
-            (root / "data" / sub / f.name).write_bytes(f.read_bytes())
-    params = small_params("logreg") | {"gates": LENIENT_GATES}
-    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    root = make_project(tmp_path_factory.mktemp("batch_project"), small_params("logreg") | {"gates": LENIENT_GATES})
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in project_env(root).items():
-            mp.setenv(key, value)
-        mp.delenv("MER_PARAMS", raising=False)
-        mp.delenv("MER_MODEL_NAME", raising=False)
-        mp.chdir(root)
+        point_mer_at(mp, root)
         result = CliRunner().invoke(app, ["run", "--no-serve"])
     assert result.exit_code == 0 and "as champion" in result.output, result.output
     return root
@@ -37,11 +26,7 @@ def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def in_project(trained_project: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Point mer at the trained project for this test; the working directory is the test's own tmp dir."""
-    for key, value in project_env(trained_project).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("MER_PARAMS", raising=False)
-    monkeypatch.delenv("MER_MODEL_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
+    point_mer_at(monkeypatch, trained_project, cwd=tmp_path)
     return trained_project
 
 
