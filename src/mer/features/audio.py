@@ -85,11 +85,11 @@ class AudioStream:
         """Decoder failures as :class:`AudioError` naming the file."""
         try:
             yield
+        except AudioError:
+            raise
         except sf.LibsndfileError as exc:
             raise AudioError(f"{self.path}: {_describe(exc)}") from exc
         except (RuntimeError, TypeError, ValueError) as exc:
-            if isinstance(exc, AudioError):
-                raise
             raise AudioError(f"{self.path}: cannot decode audio ({exc})") from exc
 
     def close(self) -> None:

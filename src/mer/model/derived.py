@@ -19,7 +19,7 @@ EPS = 1e-6
 
 _CHROMA_NAMES = tuple(FEATURE_NAMES[i] for i in _CHROMA)
 # Each derived column and the raw columns it is computed from, in output order (a model that leaves a raw column
-# out must leave out what is derived from it too; ``tests/model/test_derived.py`` checks these inputs).
+# out must leave out what is derived from it too; ``tests/model/test_exclusion.py`` checks these inputs).
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "centroid_over_rolloff": ("_Spectralcentroid_Mean", "_Rolloff_Mean"),
     "spread_over_centroid": ("_Spectralspread_Mean", "_Spectralcentroid_Mean"),
