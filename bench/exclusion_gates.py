@@ -20,7 +20,7 @@ import tempfile
 import warnings
 
 from mer.model.training import train
-from mer.pipeline import clean_all, cleaned_path
+from mer.pipeline import cleaned
 from mer.schema import UNREPRODUCED_FEATURES
 from mer.settings import load_params
 
@@ -31,8 +31,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.getLogger("mlflow").setLevel(logging.ERROR)  # its advice on pickled models, once per training
-    if not cleaned_path("uci").exists():
-        clean_all()
+    table = cleaned("uci")
     base = load_params()
     print(f"{'CV seed':>7} {'columns':<10} {'macro-F1':>8} {'accuracy':>8} {'F1 sad':>7} {'hold-out':>8}  failed gates")
     for seed in args.seeds:
@@ -41,7 +40,7 @@ def main() -> None:
             params["cv"]["seed"] = seed
             params["model"]["exclude_features"] = exclude
             with tempfile.TemporaryDirectory() as tmp:
-                m = train(cleaned_path("uci"), params, f"{tmp}/model", f"{tmp}/reports").metrics
+                m = train(table, params, f"{tmp}/model", f"{tmp}/reports").metrics
             cv = m["cv"]
             failed = [g["name"] for g in m["gates"] if not g["passed"]]
             print(f"{seed:>7} {label:<10} {cv['macro_f1']['mean']:8.3f} {cv['accuracy']['mean']:8.3f} "

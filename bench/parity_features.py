@@ -39,7 +39,7 @@ from mer.decision import decide
 from mer.model.estimators import build_estimator, grouped_folds
 from mer.model.exclusion import ExcludeFeatures
 from mer.model.training import load_training_table
-from mer.pipeline import clean_all, cleaned_path
+from mer.pipeline import cleaned
 from mer.schema import FEATURE_NAMES, UNREPRODUCED_FEATURES
 from mer.settings import load_params
 
@@ -87,9 +87,7 @@ def main() -> None:
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)
 
-    if not cleaned_path("uci").exists():
-        clean_all()
-    data = load_training_table(cleaned_path("uci"), dedupe=True)
+    data = load_training_table(cleaned("uci"), dedupe=True)
     folds = [f for r in range(args.repeats) for f in grouped_folds(data.X, data.y, 10, args.seed + r)]
     reference = pd.read_csv(ORACLE_DIR / "oracle_features.csv").set_index("file")
     clips = [f for f in reference.index if f.startswith("wesnoth_") and f not in NOT_MUSIC]

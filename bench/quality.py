@@ -17,7 +17,7 @@ from mer import settings
 from mer.model.estimators import CANDIDATES, build_estimator
 from mer.model.evaluation import repeated_grouped_cv
 from mer.model.training import load_training_table
-from mer.pipeline import clean_all, cleaned_path
+from mer.pipeline import cleaned
 
 
 def main() -> None:
@@ -30,9 +30,7 @@ def main() -> None:
     args = ap.parse_args()
 
     params = settings.load_params()
-    if not cleaned_path("uci").exists():
-        clean_all()
-    data = load_training_table(cleaned_path("uci"), dedupe=True)
+    data = load_training_table(cleaned("uci"), dedupe=True)
     print(f"{len(data.y)} unique rows ({data.collapsed_duplicates} exact duplicates collapsed); "
           f"{args.repeats} x {args.folds}-fold StratifiedGroupKFold, seeds {args.seed}..{args.seed + args.repeats - 1}")
     head = (f"{'candidate':<10} {'macro-F1 [95% CI]':<24} {'per repeat':<22} {'w-F1':>6} {'acc':>6} "

@@ -33,6 +33,14 @@ def cleaned_path(dataset: str) -> Path:
     return settings.paths().interim_dir / f"{dataset}_clean.csv"
 
 
+def cleaned(dataset: str) -> Path:
+    """The cleaned table of ``dataset``, cleaning the raw files first when it does not exist yet."""
+    path = cleaned_path(dataset)
+    if not path.exists():
+        clean_all()
+    return path
+
+
 def clean_all() -> dict[str, dict]:
     p = settings.paths()
     return {

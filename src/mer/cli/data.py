@@ -45,12 +45,10 @@ def eda(
 ) -> None:
     """Exploratory report: class balance, correlations, PCA variance, outliers before/after IQR capping."""
     from mer.eda import eda_report
-    from mer.pipeline import clean_all, cleaned_path
+    from mer.pipeline import cleaned
 
     if input_csv is None:
-        input_csv = cleaned_path("uci")
-        if not input_csv.exists():
-            clean_all()
+        input_csv = cleaned("uci")
     try:
         page = eda_report(input_csv, out_dir)
     except (InputError, ValueError) as exc:
