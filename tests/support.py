@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -23,6 +26,26 @@ def small_params(candidate: str = "logreg") -> dict:
     params["cv"] |= {"folds": 3, "repeats": 1, "n_jobs": 1}
     params["model"] |= {"candidate": candidate, "inner_folds": 2}
     return params
+
+
+def uci_rows() -> tuple[pd.DataFrame, np.ndarray]:
+    """The cleaned UCI rows as (the 50 features, labels): what the small test models learn from."""
+    from mer.data.cleaning import clean_table
+    from mer.schema import FEATURE_NAMES, LABEL_COLUMN
+
+    table = clean_table(UCI_CSV).table
+    return table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy()
+
+
+def small_champion(exclude_features: Sequence[str] = ()):
+    """The champion's structure as params.yaml builds it (8-member ensemble on raw and derived features,
+    temperature-calibrated), leaving ``exclude_features`` out, with 60-tree forests and a 2-fold inner CV so it fits
+    in seconds. Unfitted."""
+    from mer.model.estimators import build_estimator
+
+    model = small_params("ensemble")["model"] | {"exclude_features": list(exclude_features)}
+    est = build_estimator(model, seed=0)
+    return est.set_params(estimator__clf__et__clf__n_estimators=60, estimator__clf__et_derived__clf__n_estimators=60)
 
 
 def free_port() -> int:

@@ -13,26 +13,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from oracle_support import REAL_FILES, oracle_audio, oracle_table
-from support import ROOT, UCI_CSV
+from support import small_champion, uci_rows
 
-from mer.data.cleaning import clean_table
 from mer.decision import decide
 from mer.features.extract import extract_clip
-from mer.model.estimators import build_estimator
-from mer.schema import FEATURE_NAMES, LABEL_COLUMN, UNREPRODUCED_FEATURES
-from mer.settings import load_params
+from mer.schema import FEATURE_NAMES, UNREPRODUCED_FEATURES
 
 MUSIC = [f for f in REAL_FILES if f != "wesnoth_silence.flac"]  # 4-LSB dither, not music
 
 
 @pytest.fixture(scope="module")
 def model():
-    table = clean_table(UCI_CSV).table
-    settings = load_params(ROOT / "params.yaml")["model"]
-    settings = settings | {"exclude_features": UNREPRODUCED_FEATURES, "inner_folds": 2}
-    est = build_estimator(settings, seed=0)
-    est.set_params(estimator__clf__et__clf__n_estimators=60, estimator__clf__et_derived__clf__n_estimators=60)
-    return est.fit(table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy())
+    return small_champion(UNREPRODUCED_FEATURES).fit(*uci_rows())
 
 
 def test_decisions_on_our_features_equal_those_on_mirtoolbox_features(model) -> None:

@@ -6,21 +6,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from support import UCI_CSV
+from support import small_champion, uci_rows
 
-from mer.data.cleaning import clean_table
 from mer.model import fast_predict
 from mer.model.derived import DERIVED_INPUTS, DERIVED_NAMES, derive
 from mer.model.estimators import TunedCalibratedClassifier, make_pipeline
 from mer.model.exclusion import ExcludeFeatures, excluded_columns
-from mer.schema import FEATURE_NAMES, LABEL_COLUMN
+from mer.schema import FEATURE_NAMES
 from mer.schema import UNREPRODUCED_FEATURES as UNREPRODUCED
 
 
 @pytest.fixture(scope="module")
 def uci() -> tuple[pd.DataFrame, np.ndarray]:
-    table = clean_table(UCI_CSV).table
-    return table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy()
+    return uci_rows()
 
 
 def test_each_derived_column_depends_on_exactly_its_declared_inputs(uci) -> None:
@@ -55,10 +53,7 @@ def test_unknown_names_and_wrong_widths_are_refused() -> None:
 @pytest.fixture(scope="module")
 def without_unreproduced(uci) -> TunedCalibratedClassifier:
     """The champion's structure leaving the unreproduced columns out, small forests so it fits in seconds."""
-    X, y = uci
-    pipe = make_pipeline("ensemble", exclude_features=UNREPRODUCED)
-    pipe.set_params(clf__et__clf__n_estimators=40, clf__et_derived__clf__n_estimators=40)
-    return TunedCalibratedClassifier(pipe, inner_folds=2, calibration="temperature").fit(X, y)
+    return small_champion(UNREPRODUCED).fit(*uci)
 
 
 def test_the_model_ignores_excluded_columns(without_unreproduced, uci) -> None:

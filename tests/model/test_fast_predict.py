@@ -6,29 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.svm import SVC
-from support import UCI_CSV
+from support import small_champion, uci_rows
 
-from mer.data.cleaning import clean_table
 from mer.model import fast_predict
 from mer.model.derived import derive
 from mer.model.estimators import TunedCalibratedClassifier, make_pipeline
-from mer.schema import FEATURE_NAMES, LABEL_COLUMN
 
 
 @pytest.fixture(scope="module")
 def uci() -> tuple[pd.DataFrame, np.ndarray]:
-    table = clean_table(UCI_CSV).table
-    return table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy()
+    return uci_rows()
 
 
 @pytest.fixture(scope="module")
 def ensemble(uci) -> TunedCalibratedClassifier:
     """The champion's structure (8-member soft vote on raw and derived features, temperature-calibrated), with
     smaller forests so it fits in seconds."""
-    X, y = uci
-    pipe = make_pipeline("ensemble")
-    pipe.set_params(clf__et__clf__n_estimators=60, clf__et_derived__clf__n_estimators=60)
-    return TunedCalibratedClassifier(pipe, inner_folds=2, calibration="temperature").fit(X, y)
+    return small_champion().fit(*uci)
 
 
 def _rows_with_gaps(X: pd.DataFrame) -> pd.DataFrame:
