@@ -109,9 +109,26 @@ def register(
     failed = [g["name"] for g in metrics["gates"] if not g["passed"]]
     alias = CANDIDATE if failed else CHAMPION
     client = MlflowClient()
+    no_champion_yet = champion_version(name) is None
     client.set_registered_model_alias(name, alias, version)
     client.set_model_version_tag(name, version, "gates", "passed" if not failed else "failed: " + ",".join(failed))
+    describe(client, name, version, metrics, params, data_hashes, git_commit, run.info.run_id,
+             registered_model_too=alias == CHAMPION or no_champion_yet)
     return Registration(name, version, alias, run.info.run_id, failed)
+
+
+def describe(client, name: str, version: str, metrics: dict, params: dict, data_hashes: dict[str, str],
+             git_commit: str | None, run_id: str, registered_model_too: bool):
+    """The model card (:mod:`mer.model.card`) from this run's figures: logged with the run (``model_card.md``,
+    ``model_card.json``) and written as the version's description — and the registered model's, for the version that
+    serves (the champion, or the first candidate while there is none)."""
+    from mer.model.card import describe_in_registry, model_card
+
+    card = model_card(metrics, params, name, version, data_hashes=data_hashes, git_commit=git_commit)
+    client.log_text(run_id, card.markdown, "model_card.md")
+    client.log_dict(run_id, card.fields, "model_card.json")
+    describe_in_registry(client, card, registered_model_too)
+    return card
 
 
 def champion_version(name: str | None = None) -> str | None:
