@@ -28,7 +28,7 @@ from mer.api.batching import MicroBatcher
 from mer.api.config import ServeConfig
 from mer.api.metrics import Metrics, MetricsMiddleware
 from mer.api.model_service import ModelService, ServedModel
-from mer.api.routers import feedback, health, playlists, predict, review, tracks
+from mer.api.routers import feedback, health, model, playlists, predict, review, tracks
 from mer.api.verdicts import UnscorableRows, check_finite, verdicts
 
 API_VERSION = "1"
@@ -176,7 +176,9 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
     app.state.metrics = metrics
     app.state.batcher = batcher
     app.state.model_service = service
-    for router in (health.router, predict.router, tracks.router, review.router, playlists.router, feedback.router):
+    app.state.model_cards = {}  # GET /v1/model: one registry read per served version
+    for router in (health.router, predict.router, model.router, tracks.router, review.router, playlists.router,
+                   feedback.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
