@@ -56,19 +56,39 @@ def paths() -> Paths:
     return Paths(Path(os.environ.get("MER_HOME", os.getcwd())).resolve())
 
 
+class NotAProject(FileNotFoundError):
+    """mer needs a project (a folder with ``params.yaml``) and the folder it looked in is none."""
+
+
+def require_project() -> Paths:
+    """The project's paths, or :class:`NotAProject` saying where mer looked and how to point it elsewhere.
+
+    Checked before anything writes into the project root (MLflow's ``mlflow.db``, the catalog), so a command run in
+    the wrong folder stops with a reason instead of leaving an empty database there.
+    """
+    p = paths()
+    if p.params.is_file():
+        return p
+    where = "MER_HOME" if "MER_HOME" in os.environ else "the working directory"
+    missing = f"MER_PARAMS={os.environ['MER_PARAMS']} does not exist" if "MER_PARAMS" in os.environ \
+        else f"no params.yaml in {p.root} ({where})"
+    raise NotAProject(f"not in a mer project: {missing}. Run mer from the project folder (the one with params.yaml) "
+                      f"or point it there: MER_HOME=/path/to/project mer ...")
+
+
 def tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI`` if set, else a SQLite file in the project root (no server needed)."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{paths().root / 'mlflow.db'}"
+    return os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{require_project().root / 'mlflow.db'}"
 
 
 def database_url() -> str:
     """``MER_DATABASE_URL`` if set (e.g. ``postgresql+psycopg://...``), else a SQLite catalog in the project root."""
-    return os.environ.get("MER_DATABASE_URL") or f"sqlite:///{paths().root / 'catalog.db'}"
+    return os.environ.get("MER_DATABASE_URL") or f"sqlite:///{require_project().root / 'catalog.db'}"
 
 
 def artifact_location() -> str:
     """Local artifact folder used when the experiment is created on a local store."""
-    return (paths().root / "mlartifacts").as_uri()
+    return (require_project().root / "mlartifacts").as_uri()
 
 
 @cache
@@ -79,9 +99,9 @@ def _read_params(path: Path, mtime: float) -> dict[str, Any]:
 
 def load_params(path: str | Path | None = None) -> dict[str, Any]:
     """The parsed ``params.yaml`` (cached until the file changes)."""
-    p = Path(path) if path else paths().params
+    p = Path(path) if path else require_project().params
     if not p.is_file():
-        raise FileNotFoundError(f"{p}: no params.yaml (run from the project root or set MER_HOME / MER_PARAMS)")
+        raise FileNotFoundError(f"{p}: no such params file")
     return _read_params(p, p.stat().st_mtime)
 
 

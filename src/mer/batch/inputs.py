@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from mer.features.audio import AUDIO_EXTENSIONS
+from mer.listing import scan_audio
 from mer.schema import FEATURE_NAMES
 
 MIN_FEATURE_COLUMNS = 25  # the same bar as mer.data.cleaning: fewer recognised columns is not a feature table
@@ -98,8 +99,7 @@ def feature_columns(header: list[str]) -> dict[str, str]:
 
 def list_audio(folder: Path) -> list[Path]:
     """Audio files under ``folder`` (recursively, extensions case-insensitive), in a stable order."""
-    exts = {e.lower() for e in AUDIO_EXTENSIONS}
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in exts)
+    return scan_audio(folder, AUDIO_EXTENSIONS)[0]
 
 
 def read_manifest(path: Path, dialect: CsvDialect) -> tuple[list[Path], list[tuple[str, str]]]:
@@ -131,10 +131,10 @@ def resolve_input(source: str | Path) -> BatchInput:
     """
     source = Path(source).expanduser().absolute()
     if source.is_dir():
-        files = list_audio(source)
-        if not files:
+        files, problems = scan_audio(source, AUDIO_EXTENSIONS)
+        if not files and not problems:
             raise BatchInputError(f"{source}: no audio files ({' '.join(AUDIO_EXTENSIONS)}) in this folder")
-        return BatchInput(source, InputKind.AUDIO, audio=files)
+        return BatchInput(source, InputKind.AUDIO, audio=files, problems=problems)
     if not source.is_file():
         raise BatchInputError(f"{source}: no such file or folder")
     if source.suffix.lower() in AUDIO_EXTENSIONS:

@@ -105,6 +105,12 @@ class BatchReport:
     catalog_saved: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
 
+    @property
+    def all_failed(self) -> bool:
+        """Audio input of which no file gave a track (in this run or an earlier one), only errors."""
+        return (self.kind is InputKind.AUDIO and self.merge is not None and self.merge.tracks == 0
+                and self.merge.errors > 0)
+
 
 def run_batch(source: BatchInput, output: Path, loaded: LoadedModel, options: BatchOptions,
               reporter: Reporter | None = None) -> BatchReport:

@@ -7,7 +7,8 @@ row, whatever the caller does with the session afterwards.
 Idempotency of :func:`save_track` is by ``content_hash`` (the audio's bytes, not its path): saving the same content
 again returns the existing id and updates it in place —
 
-* the track's path, audio shape and aggregate verdict become the ones just saved;
+* the track's path, audio shape and aggregate verdict become the ones just saved — except that a bare file name (an
+  upload's) never replaces a path with folders (what a batch catalogued), so the catalog keeps where the file is;
 * when the windows are the same (same starts, ends and partial flags) their rows and ids are kept, with features and
   OOD flags refreshed; when they differ (other window settings) they are replaced;
 * predictions of the *same* model name and version are replaced; other versions' predictions are kept, so a catalog
@@ -126,6 +127,11 @@ def _claim_track(session: Session, values: dict[str, Any]) -> tuple[int, bool]:
     return int(session.execute(insert(table).values(**values).returning(table.c.id)).scalar_one()), True
 
 
+def _bare_name(path: str) -> bool:
+    """A file name without folders (what an upload knows), as opposed to a path (what a batch knows)."""
+    return "/" not in path and "\\" not in path
+
+
 def _layout(rows: list[tuple[float, float, bool]]) -> list[tuple[float, float, bool]]:
     return [(round(s, _LAYOUT_DECIMALS), round(e, _LAYOUT_DECIMALS), bool(p)) for s, e, p in rows]
 
@@ -186,7 +192,11 @@ def save_track(
         now = utcnow()
         track_id, created = _claim_track(session, {**track_values, "created_at": now, "updated_at": now})
         if not created:
-            session.execute(update(Track).where(Track.id == track_id).values(**track_values, updated_at=now))
+            values = track_values
+            if _bare_name(values["path"]) and not _bare_name(
+                    session.execute(select(Track.path).where(Track.id == track_id)).scalar_one()):
+                values = {k: v for k, v in values.items() if k != "path"}  # keep the full path
+            session.execute(update(Track).where(Track.id == track_id).values(**values, updated_at=now))
         window_ids = _store_windows(session, track_id, rows)
         session.execute(insert(WindowFeatures.__table__), [
             {"window_id": wid, **{n: _optional_float(r[n]) for n in FEATURE_NAMES}}

@@ -7,17 +7,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
 from mer import settings
-from mer.cli.app import app, fail
+from mer.cli.app import app, fail, refuse_stdout
+from mer.cli.progress import make_progress
+from mer.progress import PlainProgress
 
 console = Console(stderr=True)
 # The library's defaults, repeated so ``mer --help`` needs no numpy import (as mer features does)
@@ -33,7 +28,7 @@ OUTPUT_HELP = ("Parquet of windows (one row per window: file, content_hash, star
 class _RichReporter:
     """Draws the batch's progress with rich: hashing, then files (or rows for a features CSV)."""
 
-    def __init__(self, progress: Progress):
+    def __init__(self, progress: Progress | PlainProgress):
         self.progress = progress
         self.task = None
 
@@ -56,7 +51,7 @@ class _RichReporter:
 
     def rows(self, n: int) -> None:
         if self.task is None:
-            self.task = self.progress.add_task("rows", total=None)
+            self.task = self.progress.add_task("rows", total=None, unit="rows")
         self.progress.advance(self.task, n)
 
 
@@ -115,6 +110,8 @@ def batch(
     except FileNotFoundError:
         params = {}
     decision = params.get("decision") or {}
+    refuse_stdout(output, "mer batch writes Parquet (with OUT.tracks.parquet, OUT.errors.csv and OUT.parts/ "
+                          "beside it), which")
     if output.suffix.lower() != ".parquet":
         fail(f"{output}: the output must be a .parquet file")
     try:
@@ -144,8 +141,7 @@ def batch(
                   soft_wrap=True)
     from mer.batch import run_batch
 
-    bar = Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TimeRemainingColumn(), console=console)
+    bar = make_progress(console, "batch", unit="files")  # a live bar on a terminal, plain lines in a log
     try:
         with bar:
             report = run_batch(source_input, output, loaded, options, _RichReporter(bar))
@@ -169,3 +165,5 @@ def batch(
         + ("" if merge.written else " (unchanged)"),
         highlight=False, soft_wrap=True,
     )
+    if report.all_failed:
+        fail(f"every file failed: no track scored ({merge.errors} errors in {output.with_suffix('.errors.csv')})")

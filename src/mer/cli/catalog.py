@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from mer.cli.app import app, fail
+from mer.cli.app import app, fail, is_stdout
 from mer.schema import CLASSES
 
 console = Console(stderr=True)
@@ -43,9 +43,11 @@ def db_upgrade(db: DbOption = None) -> None:
 @app.command()
 def playlist(
     mood: Annotated[str, typer.Option(help=f"One of {', '.join(CLASSES)} (or a synonym such as calm).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Playlist file: M3U, or CSV when it ends in .csv.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Playlist file: M3U, or CSV when it ends in .csv "
+                                                                "('-': M3U to standard output, see --csv).")],
     limit: Annotated[int, typer.Option(min=1, help="How many tracks, most likely first.")] = 50,
     db: DbOption = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV whatever the file name (e.g. with -o -).")] = False,
 ) -> None:
     """The tracks of the catalog most likely to be MOOD, as an M3U (or CSV) playlist."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -66,5 +68,5 @@ def playlist(
             items = ranked(session, chosen, limit)
     except SQLAlchemyError as exc:
         fail(f"cannot read the catalog at {url}: {str(exc).splitlines()[0]}")
-    kind = write_playlist(items, output, chosen)
-    console.print(f"{len(items)} {chosen} tracks → {output} ({kind})")
+    kind = write_playlist(items, output, chosen, as_csv=as_csv)
+    console.print(f"{len(items)} {chosen} tracks → {'standard output' if is_stdout(output) else output} ({kind})")

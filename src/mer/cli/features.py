@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from mer.cli.app import app, fail
+from mer.cli.app import app, fail, is_stdout
+from mer.cli.progress import make_progress
 
 console = Console(stderr=True)
 ERROR_COLUMNS = ("file", "error")
@@ -20,7 +23,8 @@ ERROR_COLUMNS = ("file", "error")
 WINDOW_S, HOP_S, MIN_LAST_S, OOD_MARGIN = 30.0, 30.0, 10.0, 0.1
 
 INPUTS_HELP = "Audio files and/or folders (searched recursively for .wav .flac .ogg .mp3 .aiff .opus)."
-OUTPUT_HELP = "CSV to write: file, start_s, end_s, the 50 features in UCI order, partial, ood, ood_features."
+OUTPUT_HELP = ("CSV to write: file, start_s, end_s, the 50 features in UCI order, partial, ood, ood_features "
+               "('-': standard output).")
 WINDOW_HELP = "Window length in s (UCI excerpts: 30 s); a file no longer than this gives one whole-file row."
 HOP_HELP = "Seconds between window starts; less than --window makes windows overlap."
 MIN_LAST_HELP = "Keep a long file's final, shorter window if it lasts this many seconds (flagged partial)."
@@ -28,22 +32,29 @@ OOD_HELP = (
     "Flag a feature out of distribution beyond its UCI range widened by this fraction of the range on each "
     "side; NaN features are always flagged."
 )
-ERRORS_HELP = "CSV of the files that gave no rows (file, error); default: OUTPUT with suffix .errors.csv."
+ERRORS_HELP = ("CSV of the files that gave no rows (file, error); default: OUTPUT with suffix .errors.csv (none for "
+               "-o -: the errors are on stderr).")
 
 
 def audio_files(
     inputs: Iterable[Path], extensions: Iterable[str]
 ) -> tuple[list[Path], list[tuple[str, str]]]:
     """Files to process (folders searched recursively for ``extensions``, case-insensitively; files named
-    explicitly are taken whatever their extension) and (path, reason) for inputs that do not exist."""
-    exts = {e.lower() for e in extensions}
+    explicitly are taken whatever their extension) and (path, reason) for inputs that do not exist and for broken
+    symbolic links."""
+    from mer.listing import scan_audio
+
     files: list[Path] = []
     missing: list[tuple[str, str]] = []
     for item in inputs:
         if item.is_dir():
-            files.extend(sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in exts))
+            found, problems = scan_audio(item, extensions)
+            files.extend(found)
+            missing.extend(problems)
         elif item.is_file():
             files.append(item)
+        elif item.is_symlink():
+            missing.append((str(item), "broken symbolic link"))
         else:
             missing.append((str(item), "no such file or directory"))
     return list(dict.fromkeys(files)), missing
@@ -74,44 +85,51 @@ def features(
     except ValueError as exc:
         fail(str(exc))
     files, failed = audio_files(inputs, AUDIO_EXTENSIONS)
-    if not files:
-        fail(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found in: {', '.join(map(str, inputs))}")
-    errors = errors or output.with_suffix(".errors.csv")
-    output.parent.mkdir(parents=True, exist_ok=True)
     for path, reason in failed:
         console.print(f"[red]error[/] {path}: {reason}", highlight=False)
+    if not files:
+        fail(f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) found in: {', '.join(map(str, inputs))}")
+    to_stdout = is_stdout(output)
+    if errors is None and not to_stdout:
+        errors = output.with_suffix(".errors.csv")
+    if not to_stdout:
+        output.parent.mkdir(parents=True, exist_ok=True)
 
     n_ok = n_rows = n_ood = 0
+    progress = make_progress(console, "features", unit="files")
+    live = isinstance(progress, Progress)
     # header first: a run in which every file fails leaves no stale rows behind
-    with output.open("w", newline="") as fh:
+    with contextlib.ExitStack() as stack:
+        fh = sys.stdout if to_stdout else stack.enter_context(output.open("w", newline=""))
         csv.writer(fh).writerow(COLUMNS)
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console,
-    )
-    with progress:
-        task = progress.add_task("extracting", total=len(files))
-        results = extract_many(files, window_s=window, hop_s=hop, min_last_s=min_last, ood_margin=ood_margin)
-        for result in results:
-            progress.update(task, advance=1, description=Path(result.file).name)
-            if result.ok:
-                assert result.rows is not None
-                result.rows.to_csv(output, mode="a", header=False, index=False, columns=list(COLUMNS))
-                n_ok += 1
-                n_rows += len(result.rows)
-                n_ood += int(result.rows["ood"].sum())
-            else:
-                failed.append((result.file, result.error or "unknown error"))
-                progress.console.print(f"[red]error[/] {result.file}: {result.error}", highlight=False)
+        fh.flush()
+        with progress:
+            task = progress.add_task("extracting", total=len(files))
+            results = extract_many(files, window_s=window, hop_s=hop, min_last_s=min_last, ood_margin=ood_margin)
+            for result in results:
+                # in a log, one line per file would drown the rest: the plain lines keep one description
+                progress.update(task, advance=1, **({"description": Path(result.file).name} if live else {}))
+                if result.ok:
+                    assert result.rows is not None
+                    result.rows.to_csv(fh, header=False, index=False, columns=list(COLUMNS))
+                    fh.flush()
+                    n_ok += 1
+                    n_rows += len(result.rows)
+                    n_ood += int(result.rows["ood"].sum())
+                else:
+                    failed.append((result.file, result.error or "unknown error"))
+                    progress.console.print(f"[red]error[/] {result.file}: {result.error}", highlight=False)
 
-    with errors.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(ERROR_COLUMNS)
-        writer.writerows(failed)
+    if errors is not None:
+        with errors.open("w", newline="") as efh:
+            writer = csv.writer(efh)
+            writer.writerow(ERROR_COLUMNS)
+            writer.writerows(failed)
+    see = f" (see {errors})" if errors is not None else " (listed above)"
     if n_ok == 0:
-        fail(f"no file succeeded ({len(failed)} errors, see {errors})")
+        fail(f"no file succeeded ({len(failed)} errors{see})")
     console.print(
-        f"[green]{n_rows}[/] rows from {n_ok} files -> {output}; {n_ood} rows flagged out of distribution; "
-        f"{len(failed)} files failed" + (f" (see {errors})" if failed else "."),
-        highlight=False,
+        f"[green]{n_rows}[/] rows from {n_ok} files -> {'standard output' if to_stdout else output}; {n_ood} rows "
+        f"flagged out of distribution; {len(failed)} files failed" + (see if failed else "."),
+        highlight=False, soft_wrap=True,
     )

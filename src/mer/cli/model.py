@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from mer import settings
-from mer.cli.app import app, fail
+from mer.cli.app import app, fail, write_frame_csv
+from mer.cli.progress import make_progress
 from mer.data.csvio import InputError
 
 console = Console(stderr=True)
@@ -42,11 +42,10 @@ def _print_metrics(metrics: dict) -> None:
 def _train(params: dict, candidate: str | None):
     from mer.pipeline import train_stage
 
-    cv = params["cv"]
-    with Progress(TextColumn("CV folds"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("cv", total=cv["folds"] * cv["repeats"])
-        result = train_stage(params, progress=lambda: bar.advance(task), candidate=candidate)
+    with make_progress(console, "training", unit="fits", transient=True) as bar:
+        task = bar.add_task("cross-validation", total=None)
+        result = train_stage(params, candidate=candidate, progress=lambda done, total, doing: bar.update(
+            task, completed=done, total=total, description=doing))
     _print_metrics(result.metrics)
     return result
 
@@ -77,7 +76,8 @@ def register() -> None:
 def predict(
     input_csv: Annotated[Path, typer.Argument(help="CSV of the 50 features (any dialect; a Class column is ignored).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="CSV with p_happy, p_sad, p_angry, p_relax, label, "
-                                                                "confidence, decision, top2.")],
+                                                                "confidence, decision, top2 ('-': standard "
+                                                                "output).")],
     threshold: Annotated[float | None, typer.Option(help="Accept threshold (default: params.yaml "
                                                          "decision.accept_threshold).")] = None,
     alias: Annotated[str, typer.Option(help="Registry alias to load.")] = "champion",
@@ -100,8 +100,7 @@ def predict(
              f"`mer train && mer register` first")
     out = predict_frame(model, cleaned.table, threshold)
     out.insert(0, SOURCE_LINE, cleaned.table[SOURCE_LINE].to_numpy())
-    output.parent.mkdir(parents=True, exist_ok=True)
-    out.to_csv(output, index=False)
+    write_frame_csv(out, output)  # -o -: standard output
     accepted = int((out["decision"] == "accept").sum())
     console.print(f"{len(out)} rows scored ({accepted} accepted, {len(out) - accepted} to review); "
                   f"{len(cleaned.report.dropped)} input rows unusable (see cleaning report). Wrote {output}")

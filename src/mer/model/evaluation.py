@@ -7,6 +7,7 @@ the per-repeat means are reported beside it to show the split-seed spread).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,29 +105,30 @@ class CVResult:
         return out
 
 
-def _fit_fold(estimator, X, y, train, test):
+def _fit_fold(estimator, X, y, train, test, index: int):
     model = clone(estimator).fit(X.iloc[train], y[train])
-    return model.predict_proba(X.iloc[test]), model.classes_
+    return index, model.predict_proba(X.iloc[test]), model.classes_
 
 
 def repeated_grouped_cv(
     estimator, X, y, groups, n_splits: int = 10, n_repeats: int = 3, seed: int = 0, n_jobs: int = 1,
-    progress=None,
+    progress: Callable[[], None] | None = None,
 ) -> CVResult:
     """Fit a fresh clone of ``estimator`` (its search and calibration included) on each outer training part.
 
     Because tuning and every fitted preprocessing step live inside ``estimator``, nothing of a test fold is seen
-    before it is scored.
+    before it is scored. ``progress()`` is called as each fold finishes (in whatever order the workers finish them;
+    the results are put back in fold order, so the figures do not depend on it).
     """
     y = np.asarray(y)
     splits = []
     for r in range(n_repeats):
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed + r)
         splits += [(r, tr, te) for tr, te in splitter.split(np.zeros(len(y)), y, groups)]
-    jobs = (delayed(_fit_fold)(estimator, X, y, tr, te) for _, tr, te in splits)
-    results = []
-    for res in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
-        results.append(res)
+    jobs = (delayed(_fit_fold)(estimator, X, y, tr, te, i) for i, (_, tr, te) in enumerate(splits))
+    results: list = [None] * len(splits)
+    for index, proba, cls in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+        results[index] = (proba, cls)
         if progress:
             progress()
     classes = results[0][1]

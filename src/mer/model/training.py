@@ -60,6 +60,24 @@ def load_training_table(path: str | Path, dedupe: bool = True) -> TrainingTable:
     return TrainingTable(table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy(), groups, collapsed)
 
 
+Progress = Callable[[int, int, str], None]  # (fits done, fits in all, what runs now)
+
+
+class _Steps:
+    """Counts the fits of one training run for a :data:`Progress` callback (a no-op without one)."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self.progress, self.total, self.finished = progress, total, 0
+
+    def now(self, doing: str) -> None:
+        if self.progress:
+            self.progress(self.finished, self.total, doing)
+
+    def done(self, doing_next: str) -> None:
+        self.finished += 1
+        self.now(doing_next)
+
+
 @dataclass
 class TrainResult:
     metrics: dict
@@ -83,24 +101,33 @@ def train(
     model_dir: str | Path,
     reports_dir: str | Path,
     processed_dir: str | Path | None = None,
-    progress: Callable[[], None] | None = None,
+    progress: Progress | None = None,
     candidate: str | None = None,
 ) -> TrainResult:
-    """Evaluate the configured estimator honestly, judge the gates, fit the final model and save everything."""
+    """Evaluate the configured estimator honestly, judge the gates, fit the final model and save everything.
+
+    ``progress(done, total, doing)`` is called as training moves on: ``total`` model fits (the CV's outer folds, then
+    the hold-out model and the final model), ``done`` of them finished, ``doing`` what runs now.
+    """
     import mlflow.sklearn  # slow import: only when training
     from mlflow.models import infer_signature
 
     t0 = time.time()
     data = load_training_table(clean_csv, params["data"].get("dedupe_exact", True))
     split, cv = params["split"], params["cv"]
+    steps = _Steps(progress, cv["folds"] * cv["repeats"] + 2)
+    steps.now("cross-validation")
     dev, hold = holdout_split(data.y, data.groups, split["holdout_fraction"], split["seed"])
     estimator = build_estimator(params["model"], candidate=candidate, seed=cv["seed"])
     Xd, yd = data.X.iloc[dev].reset_index(drop=True), data.y[dev]
     result = repeated_grouped_cv(
-        estimator, Xd, yd, data.groups[dev], cv["folds"], cv["repeats"], cv["seed"], cv.get("n_jobs", 1), progress
+        estimator, Xd, yd, data.groups[dev], cv["folds"], cv["repeats"], cv["seed"], cv.get("n_jobs", 1),
+        lambda: steps.done("cross-validation"),
     )
     summary = result.summary()
+    steps.now("hold-out model")
     dev_model = build_estimator(params["model"], candidate=candidate, seed=cv["seed"]).fit(Xd, yd)
+    steps.done("final model")
     Xh, yh = data.X.iloc[hold].reset_index(drop=True), data.y[hold]
     hold_proba = dev_model.predict_proba(Xh)
     holdout = score(yh, dev_model.classes_[hold_proba.argmax(axis=1)])
@@ -111,6 +138,7 @@ def train(
     final = build_estimator(params["model"], candidate=candidate, seed=cv["seed"]).fit(
         data.X if refit_all else Xd, data.y if refit_all else yd
     )
+    steps.done("saving")
 
     reports = Path(reports_dir)
     reports.mkdir(parents=True, exist_ok=True)
