@@ -16,7 +16,7 @@ from oracle_support import ORACLE_FILES, oracle_audio, oracle_table
 from test_dynamics_spectral import assert_close
 
 from mer.features import chroma, mfcc
-from mer.features.blocks import hamming_spectrum, magnitude_spectrum
+from mer.features.blocks import frame_starts, hamming_spectrum, magnitude_spectrum
 from mer.schema import FEATURE_RANGES, PITCH_CLASSES
 
 SR = 44100
@@ -24,16 +24,12 @@ MFCC_COLUMNS = [f"_MFCC_Mean_{k}" for k in range(1, 14)]
 CHROMA_COLUMNS = [f"_Chromagram_Mean_{k}" for k in range(1, 13)]
 HCDF_COLUMNS = {s: f"_HarmonicChangeDetectionFunction_{s}" for s in chroma.HCDF_STATS}
 
-# HCDF statistics that differ from MIRtoolbox beyond 2 % on noise-like input, where the HCDF is a random
-# sequence (the autocorrelation peak or the trend of noise flips on tiny differences). Music and tonal
-# synthetics all pass.
+# The one allowed exception (§7 E.3): on a steady sine consecutive tonal centroids differ by rounding only
+# (1e-14-1e-10). MIRtoolbox exports Mean 0 and Std 0 but computes Slope and the Period statistics on that noise;
+# we set distances below 1e-9 to 0, so those four are NaN here. No implementation can reproduce them.
 HCDF_KNOWN_DEVIATIONS = {
-    ("synth_f_whitenoise.flac", "PeriodFreq"): "white noise: autocorrelation peak at lag 5 vs 6 frames",
-    ("synth_e_sine440.flac", "Slope"): "sine: HCDF is floating-point noise (oracle Mean 0.000000)",
-    ("synth_e_sine440.flac", "PeriodFreq"): "sine: HCDF is floating-point noise",
-    ("synth_e_sine440.flac", "PeriodAmp"): "sine: HCDF is floating-point noise",
-    ("synth_e_sine440.flac", "PeriodEntropy"): "sine: HCDF is floating-point noise",
-    ("wesnoth_silence.flac", "Slope"): "4-LSB dither: the trend of a noise sequence",
+    ("synth_e_sine440.flac", stat): "sine: MIRtoolbox's statistics of its own rounding noise (§7 E.3)"
+    for stat in ("Slope", "PeriodFreq", "PeriodAmp", "PeriodEntropy")
 }
 
 
@@ -79,15 +75,33 @@ def test_hcdf_matches_oracle(name: str, stat: str) -> None:
     )
 
 
-def test_known_deviations_are_still_real() -> None:
-    """Keep the skip list honest: each listed statistic must still be outside the tolerance."""
-    for (name, stat), _ in HCDF_KNOWN_DEVIATIONS.items():
-        if name == "synth_e_sine440.flac":
-            continue  # noise statistics: may or may not agree by chance
-        column = HCDF_COLUMNS[stat]
-        low, high = FEATURE_RANGES[column]
-        with pytest.raises(AssertionError):
-            assert_close(_hcdf(name)[stat], oracle_table().loc[name, column], "", 0.02, 0.02 * (high - low))
+def test_sine_hcdf_is_defined_as_no_change() -> None:
+    """The sine's exception is our defined behaviour, not an accident: Mean and Std 0 as MIRtoolbox's, the
+    statistics of rounding noise NaN."""
+    h = _hcdf("synth_e_sine440.flac")
+    assert h["Mean"] == 0.0 and h["Std"] == 0.0
+    assert all(np.isnan(h[stat]) for (_, stat) in HCDF_KNOWN_DEVIATIONS)
+
+
+def test_chroma_layout_of_the_hcdf_frames() -> None:
+    """§7 E.1 at 32768 points and 44.1 kHz: reference bins 100.94 Hz … first bin ≥ 6400 Hz; the band ends at
+    f₀·2⁵ = 3229.98 Hz; the chroma list ends with G♯ (one bin), halved like the first chroma."""
+    layout = chroma._layout(SR, 32768)
+    step = SR / 32768
+    assert layout.ref.start * step == pytest.approx(100.94, abs=0.01)
+    assert (layout.ref.stop - 1) * step >= 6400 > (layout.ref.stop - 2) * step
+    assert (layout.band.stop - 1) * step == pytest.approx(3229.98, abs=0.01)
+    last = layout.to_class[-1]
+    assert PITCH_CLASSES[int(np.argmax(last))] == "G#" and layout.hi[-1] - layout.lo[-1] == 1
+    assert last.max() == 0.5
+
+
+def test_hcdf_frames_hop_from_the_unfloored_length() -> None:
+    """§7 E.2: 0.743 s at 44.1 kHz is 32766.3 samples; frames start at floor(i·3276.63), not floor(i·3276.6)."""
+    starts, length = frame_starts(10 * SR, SR, chroma.HCDF_FRAME_S, chroma.HCDF_HOP)
+    assert length == 32766
+    np.testing.assert_array_equal(starts, np.floor(np.arange(len(starts)) * 3276.63).astype(int))
+    assert starts[10] == 32766 and starts[100] == 327663
 
 
 # --- known answers on synthetic signals ---

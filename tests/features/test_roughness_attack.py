@@ -1,10 +1,9 @@
 """Peak picking, onset envelopes, roughness, event density and attack time against MIRtoolbox 1.7.1
 (``tests/oracle``), plus known answers on synthetic signals.
 
-Tolerances (the issue's): roughness Mean and Slope 2 % relative (Slope: or 2 % of the column's UCI range
-absolute, since it crosses zero); event density and attack time Mean and Slope within 10 % on >= 80 % of the
-real-music clips. Event density reaches that on every file (its onset count is exact). Attack time does NOT:
-the >= 80 % target is kept as a strict xfail, and the bar actually achieved is asserted separately and marked.
+Tolerances (issue 10): roughness Mean and Slope 2 % relative (Slope: or 2 % of the column's UCI range absolute,
+since it crosses zero); event density exact (same onset count); attack time Mean, Std and Slope within 0.5 % or
+1e-4 absolute on every file (``shared/mirtoolbox-features.md`` §7 C reproduces them to the exported 6 decimals).
 """
 
 from __future__ import annotations
@@ -46,33 +45,52 @@ def _rel(ours: float, ref: float) -> float:
 # --- mirpeaks ------------------------------------------------------------------------------------------
 
 
-def _scan(y: np.ndarray, contrast: float) -> list[int]:
-    """Reference: the left-to-right hysteresis scan (first sample may start a peak, last peak kept)."""
-    out, looking_for_max, best, best_at, low = [], True, y[0], 0, y[0]
-    for i, v in enumerate(y):
-        if looking_for_max:
-            if v > best:
-                best, best_at = v, i
-            if v < best - contrast:
-                out.append(best_at)
-                looking_for_max, low = False, v
-        else:
-            low = min(low, v)
-            if v > low + contrast:
-                looking_for_max, best, best_at = True, v, i
-    if looking_for_max:
-        out.append(best_at)
+def _rule_a(z: np.ndarray, contrast: float, begin: bool = True, end: bool = True) -> list[int]:
+    """Reference: §7 A written out sample by sample on a normalised curve z (O(n²), no scipy).
+
+    An allowed end is an imagined −∞ sample, an excluded one +∞ (a wall). A candidate rises from its left
+    neighbour, does not fall to its right one and has z ≥ contrast; its dip on each side is the lowest value
+    before a higher sample (an earlier equal one counts as higher, a later one does not).
+    """
+    ext = [-np.inf if begin else np.inf, *z, -np.inf if end else np.inf]
+    out = []
+    for k in range(1, len(ext) - 1):
+        if not (ext[k] > ext[k - 1] and ext[k + 1] <= ext[k] and ext[k] >= contrast):
+            continue
+        j, left = k - 1, np.inf
+        while j >= 0 and ext[j] < ext[k]:
+            left, j = min(left, ext[j]), j - 1
+        j, right = k + 1, np.inf
+        while j < len(ext) and ext[j] <= ext[k]:
+            right, j = min(right, ext[j]), j + 1
+        if ext[k] - max(left, right) >= contrast:
+            out.append(k - 1)
     return out
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_mirpeaks_matches_reference_scan(seed: int) -> None:
+def _random_curve(rng: np.random.Generator, kind: int) -> np.ndarray:
+    n = rng.integers(2, 80)
+    if kind == 0:
+        return rng.random(n)
+    if kind == 1:
+        return np.cumsum(rng.standard_normal(n))
+    return rng.integers(0, 5, n).astype(float)  # many exact ties and plateaus
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mirpeaks_matches_rule_a_written_out(seed: int) -> None:
     rng = np.random.default_rng(seed)
     for _ in range(200):
-        y = np.cumsum(rng.standard_normal(rng.integers(2, 80))) if seed % 2 else rng.random(rng.integers(2, 80))
-        contrast = float(rng.choice([0.01, 0.05, 0.1, 0.3]))
+        y = _random_curve(rng, seed % 3)
+        if np.ptp(y) == 0:
+            continue
+        contrast = float(rng.choice([0.01, 0.05, 0.1, 0.25, 0.3]))
+        begin, end = bool(rng.integers(2)), bool(rng.integers(2))
         z = (y - y.min()) / np.ptp(y)
-        assert list(peaks.mirpeaks(y, contrast=contrast).index) == _scan(z, contrast)
+        got = peaks.mirpeaks(y, contrast=contrast, begin=begin, end=end)
+        assert list(got.index) == _rule_a(z, contrast, begin, end), (y.tolist(), contrast, begin, end)
+        valleys = peaks.mirpeaks(y, contrast=contrast, begin=begin, end=end, valleys=True)
+        assert list(valleys.index) == _rule_a((y.max() - y) / np.ptp(y), contrast, begin, end)
 
 
 def test_mirpeaks_rows_and_global_normalisation() -> None:
@@ -81,11 +99,12 @@ def test_mirpeaks_rows_and_global_normalisation() -> None:
     got = peaks.mirpeaks(grid, contrast=0.05)
     z = (grid - grid.min()) / np.ptp(grid)  # one min-max over all rows
     for r in range(20):
-        assert list(got.in_row(r).index) == _scan(z[r], 0.05)
+        assert list(got.in_row(r).index) == _rule_a(z[r], 0.05)
+    assert any(z[r].max() < 0.05 for r in range(20))  # a quiet row: below the contrast, so no peak at all
     local = peaks.mirpeaks(grid, contrast=0.05, normalize="local")
     for r in range(20):
         zr = (grid[r] - grid[r].min()) / np.ptp(grid[r])
-        assert list(local.in_row(r).index) == _scan(zr, 0.05)
+        assert list(local.in_row(r).index) == _rule_a(zr, 0.05)
 
 
 def test_mirpeaks_contrast_edges_threshold_valleys() -> None:
@@ -101,6 +120,28 @@ def test_mirpeaks_contrast_edges_threshold_valleys() -> None:
     # plateau: its first sample; equal maxima separated by a shallow dip: the first one
     assert list(peaks.mirpeaks(np.array([0, 1, 1, 1, 0.0]), contrast=0.1).index) == [1]
     assert list(peaks.mirpeaks(np.array([0, 1, 0.95, 1, 0.0]), contrast=0.1).index) == [1]
+
+
+def test_mirpeaks_excluded_end_is_a_wall() -> None:
+    """§7 A.2: next to an excluded end the dip is measured up to the edge, so a small last bump is no peak."""
+    y = np.array([0.0, 1.0, 0.2, 0.7, 0.65])
+    assert list(peaks.mirpeaks(y, contrast=0.1).index) == [1, 3]  # open end: nothing right of 0.7 counts
+    assert list(peaks.mirpeaks(y, contrast=0.1, end=False).index) == [1]  # wall: 0.7 stands 0.05 above 0.65
+
+
+def test_mirpeaks_contrast_equality_passes_and_height_must_reach_it() -> None:
+    """§7 A.3-A.4: height − dip ≥ contrast (equality passes), and a candidate needs z ≥ contrast."""
+    y = np.array([0.0, 1.0, 0.5, 0.75, 0.0])  # dyadic: 0.75 − 0.5 is exactly 0.25
+    assert list(peaks.mirpeaks(y, contrast=0.25).index) == [1, 3]
+    assert list(peaks.mirpeaks(y, contrast=0.25 + 1e-12).index) == [1]
+    assert list(peaks.mirpeaks(np.array([1.0, 0.0, 0.05, 0.0]), contrast=0.1).index) == [0]
+
+
+def test_mirpeaks_total_ranks_by_sample_value_not_refined_height() -> None:
+    """§7 A.5: of two peaks the one with the larger *sample* wins, even if the other's vertex is higher."""
+    y = np.array([0.0, 0.2, 1.0, 0.2, 0.0, 0.95, 0.94, 0.0])
+    p = peaks.mirpeaks(y, contrast=0.1, total=1, interpolate=True)
+    assert list(p.index) == [2]
 
 
 def test_mirpeaks_quadratic_interpolation_is_exact_on_a_parabola() -> None:
@@ -224,73 +265,17 @@ def test_event_density_silence_and_short_input() -> None:
 # --- attack time ---------------------------------------------------------------------------------------
 
 
-def _attack_errors(stat: str) -> dict[str, float]:
-    column, out = ATTACK[stat], {}
-    low, high = FEATURE_RANGES[column]
-    for f in REAL_FILES:
-        ours, ref = _onsets(f)[1][stat], oracle_table().loc[f, column]
-        err = _rel(ours, ref)
-        if stat == "Slope":  # crosses zero: also allow 2 % of the UCI range
-            err = 0.0 if abs(ours - ref) <= 0.02 * (high - low) else err
-        out[f] = err
-    return out
-
-
-@pytest.mark.xfail(strict=True, reason="KNOWN GAP: attack time is approximate (see mer.features.attack)")
-@pytest.mark.parametrize("stat", ["Mean", "Slope"])
-def test_attack_time_within_10_percent_on_80_percent_of_music(stat: str) -> None:
-    errs = _attack_errors(stat)
-    failures = {f: round(e, 3) for f, e in errs.items() if e > 0.10}
-    print(f"attack time {stat} failures:", failures)
-    assert len(failures) <= 0.2 * len(REAL_FILES)
-
-
-def test_attack_time_achieved_bar() -> None:
-    """HONEST ACHIEVED BAR, below the issue's target: Mean median error <= 20 % (achieved 16.7 %, 5/26 clips
-    within 10 %), every clip within ×0.2-×1.5; ours runs short on music (no long outliers). Tighten when the
-    1.7.1 attack rule is pinned down."""
-    errs = _attack_errors("Mean")
-    print("attack time Mean relative errors:", {f: round(e, 3) for f, e in errs.items()})
-    assert np.median(list(errs.values())) <= 0.20
-    for f in REAL_FILES:
-        ours, ref = _onsets(f)[1]["Mean"], oracle_table().loc[f, ATTACK["Mean"]]
-        assert ref / 5 <= ours <= ref * 1.5, f
-
-
-@pytest.mark.parametrize("name", ["wesnoth_vengeful.flac", "wesnoth_sad.flac", "synth_b_kick90_pink.flac"])
-def test_attack_times_from_spans_equal_the_full_fine_curve(name: str) -> None:
-    """The fine curve is computed only inside each attack phase: slicing the full normalised curve must give
-    the same attacks (the Derivate rule is scale-invariant), to the sample."""
-    x, sr = oracle_audio(name)
-    coarse = attack.onset_curve(x, sr)
-    fine = envelope.spectro_envelope(x, sr, attack.FINE_FRAME_S, attack.FINE_HOP, power=False)
-    onsets = peaks.mirpeaks(coarse.values, contrast=attack.EVENT_CONTRAST).index
-    valleys = peaks.mirpeaks(coarse.values, contrast=0.05, valleys=True, threshold=0.5).index
-    mid_c = coarse.times + coarse.frame_length / (2 * sr)
-    mid_f = fine.times + fine.frame_length / (2 * sr)
-    which = np.searchsorted(valleys, onsets, side="left") - 1
-    slope, expected = np.diff(fine.values), []
-    for v, o in zip(valleys[which[which >= 0]], onsets[which >= 0], strict=True):
-        a, b = np.searchsorted(mid_f, mid_c[v]), min(np.searchsorted(mid_f, mid_c[o]), len(fine) - 1)
-        bounds = attack._attack_bounds(slope[a:b])
-        if bounds is not None and bounds[1] > bounds[0]:
-            expected.append(fine.times[a + bounds[1]] - fine.times[a + bounds[0]])
-    got = attack.attack_times(x, sr, coarse)
-    assert len(got) == len(expected) > 5
-    assert np.allclose(got, expected, rtol=0, atol=0.5 / sr)
-
-
-@pytest.mark.parametrize(
-    "name", ["synth_a_click120.flac", "synth_g_ks_pentatonic140.flac", "synth_h_silence_chord.flac"]
-)
-def test_attack_time_clean_onsets_within_one_fine_hop(name: str) -> None:
-    ours, ref = _onsets(name)[1]["Mean"], oracle_table().loc[name, ATTACK["Mean"]]
-    assert abs(ours - ref) <= 1.1 * 0.0006, f"{name}: ours {ours:.5f} vs {ref:.5f}"
+@pytest.mark.parametrize("name", ORACLE_FILES)
+def test_attack_time_matches_oracle(name: str) -> None:
+    """§7 C: Mean, Std, Slope (and PeriodEntropy, exported by MIRtoolbox beside the 50) within 0.5 % or 1e-4."""
+    ours, row = _onsets(name)[1], oracle_table().loc[name]
+    for stat in ("Mean", "Std", "Slope", "PeriodEntropy", "PeriodFreq", "PeriodAmp"):
+        assert_close(ours[stat], row[ATTACK[stat]], f"{name} {ATTACK[stat]}", rel=0.005, abs_=1e-4)
 
 
 def test_attack_time_nan_rules_match_oracle() -> None:
     sine = _onsets("synth_e_sine440.flac")[1]
-    assert all(np.isnan(v) for v in sine.values())  # no rising attack at all
+    assert all(np.isnan(v) for v in sine.values())  # no coarse valley below 0.5: no attack at all
     chord = _onsets("synth_h_silence_chord.flac")[1]  # a single attack: Mean only
     assert np.isfinite(chord["Mean"]) and np.isnan(chord["Std"]) and np.isnan(chord["Slope"])
     assert all(np.isnan(v) for v in attack.attack_time(np.zeros(SR), SR).values())
@@ -298,13 +283,47 @@ def test_attack_time_nan_rules_match_oracle() -> None:
 
 
 def test_attack_time_of_clicks_follows_the_window() -> None:
-    """A click's fine curve rises as the Hann window (30 ms): its slope is sin-shaped, so the 10 % / 7.5 %
-    slope thresholds bound an attack of 15 ms − 30 ms·(asin 0.1 + asin 0.075)/(2π) = 14.16 ms."""
+    """A click's fine curve rises as the Hann window (30 ms), so its steps are sin-shaped: steps steeper than 10 % /
+    7.5 % of the steepest span 15 ms − 30 ms·(asin 0.1 + asin 0.075)/(2π) = 14.16 ms, and the attack runs from the
+    end of the first such step to the start of the last one (§7 C.5): two fine hops less, 12.96 ms, ± one hop for
+    where the click falls on the 0.6 ms grid."""
     x = np.zeros(10 * SR)
     x[(np.arange(0.5, 9.6, 0.5) * SR).astype(int)] = 0.9
     times = attack.attack_times(x, SR)
-    expected = 0.015 - 0.03 * (np.arcsin(0.1) + np.arcsin(0.075)) / (2 * np.pi)
-    assert len(times) >= 15
-    assert np.all(np.abs(times - expected) <= 0.001)
+    hop = attack.FINE_HOP * attack.FINE_FRAME_S
+    expected = 0.015 - 0.03 * (np.arcsin(0.1) + np.arcsin(0.075)) / (2 * np.pi) - 2 * hop
+    assert len(times) == 19
+    assert np.all(np.abs(times - expected) <= hop)
     stats = attack.attack_time(x, SR)
     assert np.isnan(stats["PeriodFreq"]) and np.isnan(stats["PeriodAmp"])
+
+
+def test_attack_bounds_derivate_rule() -> None:
+    """§7 C.5 on a hand-made phase: first rise, dip correction, stall truncation, steep-step conventions."""
+    f = np.array([5.0, 5.0, 4.0, 3.0, 3.5, 2.5, 2.0, 3.0, 6.0, 10.0, 10.5, 10.5, 11.0, 12.0])
+    # first rise at 3 (3 → 3.5); dip correction: 2.5 (sample 5) is below that level and still falls, so start
+    # there; stall: at 10 the curve stops after rising 8 > (12 − 2.5)/5. Steps from 5: −0.5, 1, 3, 4, 0.5 (top 4)
+    assert attack.attack_bounds(f, 0, 13) == (7, 9)  # end of the first step > 0.4; start of the last one > 0.3
+    ramp = np.array([0.0, 1.0, 2.0, 3.0])
+    assert attack.attack_bounds(ramp, 0, 3) == (1, 2)  # equal steps: the first is the steepest
+
+
+_F = np.array([0, 0.5, 1, 0.6, 0.9, 0.3, 0, 0.4, 1, 0.9, 0.9, 0.2])
+_T = np.arange(len(_F), dtype=float)
+
+
+@pytest.mark.parametrize(
+    "peaks_, valleys, expected",
+    [
+        ([2, 4, 8], [0.5, 5.5], [(1, 2), (6, 8)]),  # the peak at 4 precedes the next valley: stale, skipped
+        ([2, 4, 8], [0, 1.5, 5.5], [(2, 4), (6, 8)]),  # valleys 0 and 1.5 precede 2: merged into 1.5; from
+        # there the curve never rises to 2, so that peak is dropped and 4 is taken
+        ([2, 4, 8], [5.5], [(0, 2), (6, 8)]),  # first valley after the first peak: the curve's start goes in front
+        ([2], [0.5, 5.5], []),  # peaks run out: the last pair is removed
+    ],
+)
+def test_pair_phases_walk(peaks_: list[int], valleys: list[float], expected: list[tuple[int, int]]) -> None:
+    """§7 C.4's walk: each pair is (phase start = first fine sample at or after the valley, peak)."""
+    want = [attack.attack_bounds(_F, s, p) for s, p in expected]
+    assert attack.pair_phases(_F, _T, peaks_, valleys) == want
+    assert attack.pair_phases(_F, _T, [], [1.0]) == [] and attack.pair_phases(_F, _T, [5], []) == []

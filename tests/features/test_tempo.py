@@ -1,27 +1,8 @@
 """Tempo and pulse clarity against MIRtoolbox 1.7.1 (``tests/oracle``), plus known answers and edge rules.
 
-Bars (issue "Audio → the 50 features"): tempo within 2 BPM on ≥ 90 % of the clips; pulse clarity within 10 %
-on ≥ 80 % of the real-music clips.
-
-Honest status of tempo: the autocorrelation curve is reproduced exactly (the oracle's BPM is one of the
-curve's interpolated peaks, to 1e-3 BPM, in 31 of the 34 files; ``test_oracle_tempo_is_a_peak_of_our_curve``),
-but in 8 files MIRtoolbox chose a different peak than the highest one of that curve (mostly a slightly lower
-peak at a shorter lag; the rule behind its choice was not identified). Achieved: 20/26 real clips and 26/34
-clips within 2 BPM. The tests below assert the *achieved* bar (``TEMPO_ACHIEVED_FRACTION``); the issue's 90 %
-bar is kept as a strict xfail so that it turns into a failure (XPASS) the day the selection rule is fixed.
-
-Further hypotheses excluded (diagnostics on all 34 files): the chosen peaks' parabolic vertices match only with the
-resonance applied before the enhancement (without it they move by up to 0.1 BPM), so the curve near every oracle
-peak is ours; the enhancement over the full lag range (resonance before or after, zero-lag lobe removed or not),
-edge/linear extrapolation of the stretched curve below 0.3 s, index-based (not lag-based) stretching and extra
-rational stretch factors (3/2, 4/3, 5/3, …) all lose exact matches without fixing the 8 files; no peak score (height
-× lag power, prominence, width, area, harmonic support in the raw autocorrelation) ranks the oracle's peak first in
-all files; immediate-neighbour contrast and "keep the first of two overlapping peaks" scans fix none of the 8. The
-8 misses include near-ties (heights 0.94-0.996 of our maximum) but also knalgan_theme, where MIRtoolbox took a
-peak at 0.44 of an isolated maximum at lag 1.0 s that no stretched copy of a shorter lag can suppress.
-Re-checked in a third session: in all 8 misses the oracle's peak is the highest one at a shorter lag than our maximum
-(main_menu: the third highest); "the first peak above T × maximum" fits best at T = 0.95 (29/34) but still misses
-knalgan, main_menu and nunc_dimittis, so it was not adopted as a rule.
+Bars (issue 10): tempo within 0.01 BPM of MIRtoolbox on every reference file (the lag range, the Enhanced step and
+the peak choice of ``shared/mirtoolbox-features.md`` §7 B reproduce it to ~1e-6 BPM); pulse clarity within 1e-3
+relative on every file.
 """
 
 from __future__ import annotations
@@ -35,12 +16,9 @@ from scipy import signal
 
 from mer.features import tempo as tm
 from mer.features.gammatone import erb_filter_sos, gammatone_filterbank
-from mer.features.peaks import mirpeaks
 
 SR = 44100
-TEMPO_TOL_BPM = 2.0
-TEMPO_TARGET_FRACTION = 0.90  # the issue's bar: NOT reached (see module docstring)
-TEMPO_ACHIEVED_FRACTION = 0.75  # honestly achieved: 20/26 = 0.77 (real), 26/34 = 0.76 (all)
+TEMPO_TOL_BPM = 0.01
 PULSE_REL_TOL = 0.10
 PULSE_TARGET_FRACTION = 0.80
 PULSE_EXACT_REL = 1e-3  # achieved on every file (worst 1.3e-4, the oracle's 6-decimal rounding of 0.0025)
@@ -63,42 +41,10 @@ def _pulse(name: str) -> float:
     return tm.pulse_clarity(x, sr)
 
 
-def _tempo_pass_fraction(files: list[str]) -> tuple[float, list[str]]:
-    failures = []
-    for name in files:
-        ours, ref = _tempo(name), oracle_table().loc[name, "_Tempo_Mean"]
-        if not abs(ours - ref) <= TEMPO_TOL_BPM:
-            failures.append(f"{name}: ours {ours:.4f} vs oracle {ref:.4f} BPM")
-    return 1 - len(failures) / len(files), failures
-
-
-@pytest.mark.parametrize("files", [REAL_FILES, ORACLE_FILES], ids=["real", "all"])
-def test_tempo_within_2_bpm_achieved_bar(files: list[str]) -> None:
-    fraction, failures = _tempo_pass_fraction(files)
-    print(f"tempo within {TEMPO_TOL_BPM} BPM: {fraction:.3f}; failures:\n  " + "\n  ".join(failures))
-    assert fraction >= TEMPO_ACHIEVED_FRACTION, "\n".join(failures)
-
-
-@pytest.mark.xfail(strict=True, reason="MIRtoolbox's peak choice differs on 6 real clips (76.9 % < 90 %)")
-def test_tempo_within_2_bpm_issue_bar_real() -> None:
-    fraction, failures = _tempo_pass_fraction(REAL_FILES)
-    assert fraction >= TEMPO_TARGET_FRACTION, "\n".join(failures)
-
-
-def test_oracle_tempo_is_a_peak_of_our_curve() -> None:
-    """The curve itself is MIRtoolbox's: its interpolated local maxima include the oracle's BPM to 1e-3."""
-    misses = []
-    for name in ORACLE_FILES:
-        ac = _curve(name)
-        assert ac is not None, name
-        peaks = mirpeaks(ac.values, contrast=0.0, normalize="local", begin=False, end=False, interpolate=True)
-        bpm = 60.0 / (ac.lags[0] + peaks.position / ac.rate)
-        ref = oracle_table().loc[name, "_Tempo_Mean"]
-        nearest = bpm[np.argmin(np.abs(bpm - ref))]
-        if not abs(nearest - ref) <= 1e-3:
-            misses.append(f"{name}: nearest peak {nearest:.6f} vs oracle {ref:.6f}")
-    print("\n".join(misses))
-    assert len(misses) <= 3, "\n".join(misses)
+@pytest.mark.parametrize("name", ORACLE_FILES)
+def test_tempo_matches_oracle(name: str) -> None:
+    ours, ref = _tempo(name), oracle_table().loc[name, "_Tempo_Mean"]
+    assert abs(ours - ref) <= TEMPO_TOL_BPM, f"{name}: ours {ours:.6f} vs MIRtoolbox {ref:.6f} BPM"
 
 
 def test_tempo_sanity_facts() -> None:
@@ -156,15 +102,29 @@ def test_click_train_has_clearer_pulse_than_noise() -> None:
     "x",
     [
         np.zeros(10 * SR),  # digital silence: the onset curve has no variance
-        _click_train(120.0, seconds=1.2),  # shorter than the longest lag (1.5 s)
+        _click_train(120.0, seconds=0.55),  # too short for two lags from 0.3 s up to half its length
         np.zeros(10),
         np.zeros(0),
     ],
-    ids=["silence", "short", "tiny", "empty"],
+    ids=["silence", "too-short", "tiny", "empty"],
 )
 def test_degenerate_input_gives_nan(x: np.ndarray) -> None:
     assert np.isnan(tm.tempo(x, SR))
     assert np.isnan(tm.pulse_clarity(x, SR))
+
+
+def test_lag_range_is_first_at_or_beyond_and_capped_at_half_the_curve() -> None:
+    """§7 B.2: 0.300045 … 1.500227 s at 44.1 kHz (k = 827 … 4135); a short curve is cut at ⌈n/2⌉ − 1."""
+    assert tm.lag_range(100_000, SR, 16) == (827, 4135)
+    assert 16 * 827 / SR >= 0.3 > 16 * 826 / SR and 16 * 4135 / SR >= 1.5 > 16 * 4134 / SR
+    assert tm.lag_range(4000, SR, 16) == (827, 1999)
+    assert tm.lag_range(48_000 * 30 // 16, 48_000, 16) == (900, 4500)  # exact 0.3 s and 1.5 s lags count
+
+
+@pytest.mark.parametrize("bpm", [100.0, 150.0])
+def test_short_input_uses_the_truncated_lag_range(bpm: float) -> None:
+    """A 2-s clip (shorter than 3 s) is analysed on lags 0.3 s … ~1 s, as MIRtoolbox does: not NaN."""
+    assert tm.tempo(_click_train(bpm, seconds=2.0), SR) == pytest.approx(bpm, abs=2.0)
 
 
 def test_constant_signal() -> None:
@@ -201,9 +161,26 @@ def test_enhance_removes_subharmonic_peak() -> None:
     """A peak at twice the lag of a stronger one is suppressed (Tolonen & Karjalainen 2000)."""
     lags = np.arange(300, 1501) / 1000.0
     curve = np.exp(-(((lags - 0.4) / 0.01) ** 2)) + 0.9 * np.exp(-(((lags - 0.8) / 0.01) ** 2))
-    enhanced = tm.enhance(lags, curve)
+    enhanced = tm.enhance(lags, curve, 0.001)
+    assert len(enhanced) == len(lags)
     assert enhanced[lags == 0.4][0] == pytest.approx(1.0, abs=1e-6)
     assert enhanced[np.abs(lags - 0.8) < 0.005].max() < 0.05
+
+
+def test_enhance_baseline_is_the_highest_valley_below_the_lowest_peak() -> None:
+    """§7 B.4 step 1: the curve is enhanced relative to that valley level and the level is added back."""
+    r = np.array([0.5, 0.3, 0.6, 0.35, 0.9, 0.4, 0.8, 0.2])
+    assert tm._baseline(r) == pytest.approx(0.4)  # peaks 0.6, 0.9, 0.8 (walls); valleys 0.3, 0.35, 0.4, 0.2 (open)
+    assert tm._baseline(np.linspace(0, 1, 9)) is None  # no peak between the walls
+
+
+def test_enhance_left_extension_ramps_down_to_zero() -> None:
+    """§7 B.4 step 3: steps growing ×1.1 in front of a rising start until a value ≤ 0, which becomes 0."""
+    v, t, e = tm._extend_left(np.array([0.25, 0.35, 0.5]), np.array([0.3, 0.31, 0.32]), 0.01)
+    assert e == 3  # 0.25 − 0.11 = 0.14, − 0.121 = 0.019, − 0.1331 < 0
+    assert v[0] == 0.0 and v[1:3] == pytest.approx([0.019, 0.14]) and t[:3] == pytest.approx([0.27, 0.28, 0.29])
+    same, _, none = tm._extend_left(np.array([0.5, 0.4]), np.array([0.3, 0.31]), 0.01)
+    assert none == 0 and same[0] == 0.5  # a falling start is left alone
 
 
 def test_pulse_clarity_with_the_shared_onset_curve_equals_its_own() -> None:

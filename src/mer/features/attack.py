@@ -1,57 +1,60 @@
 """``_Eventdensity_Mean`` and ``_AttackTime_*``: onset-based features of MIRtoolbox 1.7.1.
 
-Both start from the spectral onset curve of ``mironsets`` (Lartillot & Toiviainen 2007, DAFx-07, §3.2; see
+Both read the spectral onset curve of ``mironsets`` (Lartillot & Toiviainen 2007, DAFx-07, §3.2; see
 :mod:`mer.features.envelope`): 100 ms frames, hop 10 ms, MATLAB ``hanning`` window, power spectrum summed over
-frequency, divided by its maximum.
+frequency, divided by its maximum — the *coarse* curve.
 
-Event density (``mireventdensity(a)``): the onsets are the ``mirpeaks`` peaks of that curve with the default
-contrast 0.1 (global normalisation, end points allowed); density = peaks / (frames / frame rate). This
-reproduces the oracle's count on all 34 files exactly.
+Event density (``mireventdensity(a)``): the onsets are the ``mirpeaks`` peaks of the coarse curve with the default
+contrast 0.1 (end points allowed); density = peaks / (frames / frame rate). Exact on all 34 oracle files.
 
-Attack time (``mirattacktime(a)``, "Derivate" rule; Lartillot et al., MIRtoolbox 1.7 manual): each
-onset's attack phase runs from the last valley of the same coarse curve before it (``mirpeaks`` valleys,
-contrast 0.05, below 0.5) to the onset. It is refined on a fine onset curve (30 ms frames, hop ratio 0.02 =
-0.6 ms, magnitude spectrum): at the steepest rise of the fine curve within the phase, the attack starts where
-the slope, walking back, last exceeds 0.1 × that maximum slope, and ends where, walking forward, it last
-exceeds 0.075 × it. AttackTime = end − start, from the frames' (sample-floored) start times. Curves are placed
-at their frame centres when mapping coarse times to fine samples; zero-length attacks are dropped (the
-oracle's steady sine has no attack). The rule only reads the fine curve inside each phase, so only those
-frames are computed (identical to slicing the full curve, since the rule ignores the curve's scale).
+Attack time (``mirattacktime(a)``, ``shared/mirtoolbox-features.md`` §7 C):
 
-Known deviation (see tests/features/test_roughness_attack.py): this matches the oracle's clean synthetic
-onsets to about one fine hop (ours one hop longer; opening the attack one sample later, at the end of the
-first rising step, makes the plucked melody and the chord exact but shortens music further) but gives typical
-attack times shorter than MIRtoolbox on orchestral music and misses the rare long attacks (0.1-0.4 s, on
-slow crescendos whose fine curve is crossed by 10-20 ms ripples) that dominate the oracle's Std.
-AttackTime is approximate. Also tried without success (third session, all 25 real clips): the literal "first
-sample above 0.1 × max slope / last above 0.075 ×" reading (5× too long), lower relative thresholds or absolute
-ones (Mean within 10 % on 14/25 at best, Std still half of MIRtoolbox's), a smoothed or power fine curve, other
-frame-time alignments, onsets from the fine curve's own peaks. MIRtoolbox's Std is about twice ours on music and
-13× ours on the synthetic kick (0.0039 vs 0.0003 s), so its rule makes some attacks much longer or shorter.
+* the *fine* curve: 30 ms frames, hop ratio 0.02 (0.6 ms), ``hanning``, sum of |FFT| over all bins — over the
+  whole clip, since its peaks (contrast 0.05, both ends walls) mark where attacks end;
+* the coarse curve's valleys (contrast 0.05, normalised value ≤ 0.5, last sample a wall) mark where they may
+  start; valleys and peaks are paired by a walk that skips stale peaks, merges valleys and drops peaks the
+  curve never rises to (:func:`pair_phases`);
+* each phase is cut to its attack by the "Derivate" rule (:func:`attack_bounds`): first rise, dip
+  correction, stall truncation, then from the end of the first step steeper than 0.1 × the steepest to the
+  start of the last step steeper than 0.075 × it;
+* attack times = sorted end times − sorted start times (zero and one-hop negative values are kept); the
+  ``mirstat`` statistics of that sequence.
 
-Rules: input shorter than one 100 ms frame, or digital silence, gives NaN. No onset with a rising attack gives
-NaN for every AttackTime statistic; a single attack gives its Mean only (as MIRtoolbox exports it).
+Curves are stamped at their frame centres when compared in time. This reproduces Mean, Std, Slope and
+PeriodEntropy of every oracle file to the exported six decimals.
+
+Rules: input shorter than one 100 ms frame, or digital silence, gives NaN. No attack (no fine peak or no coarse
+valley, e.g. a steady sine) gives NaN for every statistic; a single attack gives its Mean only.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
-from mer.features.blocks import frame_starts, framed_rfft, mirstat, next_pow2
-from mer.features.envelope import Envelope, hanning, spectro_envelope
+from mer.features.blocks import mirstat
+from mer.features.envelope import Envelope, spectro_envelope
 from mer.features.peaks import mirpeaks
 
 ONSET_FRAME_S, ONSET_HOP = 0.1, 0.1
 EVENT_CONTRAST = 0.1
 FINE_FRAME_S, FINE_HOP = 0.03, 0.02
+PEAK_CONTRAST = 0.05
 VALLEY_CONTRAST, VALLEY_THRESHOLD = 0.05, 0.5
 START_RATIO, END_RATIO = 0.1, 0.075
+STALL_DIVISOR = 5.0  # a phase is cut where the curve stops rising after gaining a fifth of its total rise
 STATS = ("Mean", "Std", "Slope", "PeriodFreq", "PeriodAmp", "PeriodEntropy")
 
 
 def onset_curve(x: np.ndarray, sr: int) -> Envelope:
     """``mironsets(a)``'s default curve: 100 ms / 10 ms frames, ``hanning``, power, summed, max-normalised."""
     return spectro_envelope(x, sr, ONSET_FRAME_S, ONSET_HOP, power=True)
+
+
+def fine_curve(x: np.ndarray, sr: int) -> Envelope:
+    """The attack curve: 30 ms frames, hop 0.6 ms, ``hanning``, Σ|FFT| (float32 FFTs: exact on every oracle file)."""
+    return spectro_envelope(x, sr, FINE_FRAME_S, FINE_HOP, power=False)
 
 
 def event_density(x: np.ndarray, sr: int, curve: Envelope | None = None) -> float:
@@ -68,77 +71,103 @@ def event_density(x: np.ndarray, sr: int, curve: Envelope | None = None) -> floa
     return float(n_events * env.frame_rate / len(env))
 
 
-def _attack_bounds(slope: np.ndarray) -> tuple[int, int] | None:
-    """(start, end) sample offsets of the Derivate rule in a span whose first differences are ``slope``.
+def centres(env: Envelope, sr: int) -> np.ndarray:
+    """Frame-centre times (start + (L − 1)/2)/fs of a curve: where two curves are compared in time (§7 C.1)."""
+    return env.times + (env.frame_length - 1) / (2 * sr)
 
-    ``slope[i]`` is the rise from sample i to i+1. Around the steepest rise, the attack runs over the contiguous
-    steps steeper than 0.1 × that rise (walking back) and 0.075 × it (walking forward): start = the sample that
-    opens the first such step, end = the sample that opens the last one. None if the span never rises.
+
+def attack_bounds(f: np.ndarray, s: int, p: int) -> tuple[int, int]:
+    """(start, end) fine indices of the attack in the phase from ``s`` up to the peak ``p`` (§7 C.5, "Derivate").
+
+    The curve must rise somewhere in [s, p). Start at the first rise, move back to the last point below the
+    starting level from which the curve still falls, end early where it stalls after a fifth of its rise; then
+    the attack runs from the end of the first step steeper than 0.1 × the steepest one to the start of the last
+    step steeper than 0.075 × it (the sample conventions that reproduce MIRtoolbox).
     """
-    if len(slope) == 0:
-        return None
-    top = int(np.argmax(slope))
-    peak = slope[top]
-    if not peak > 0:
-        return None
-    below = np.flatnonzero(slope[:top] <= START_RATIO * peak)
-    start = int(below[-1]) + 1 if len(below) else 0
-    after = np.flatnonzero(slope[top + 1 :] <= END_RATIO * peak)
-    end = top + int(after[0]) if len(after) else len(slope) - 1
+    step = np.diff(f[s : p + 1])
+    s += int(np.argmax(step > 0))
+    step = np.diff(f[s : p + 1])
+    head = f[s:p]
+    dips = np.flatnonzero((step < 0) & (head < f[s]))
+    if len(dips):
+        s += int(dips[-1])
+        step = np.diff(f[s : p + 1])
+        head = f[s:p]
+    stalls = np.flatnonzero((step <= 0) & (head - f[s] > (f[p] - f[s]) / STALL_DIVISOR))
+    e = s + int(stalls[0]) if len(stalls) else p
+    d = step[: e - s]
+    if len(d) == 0:
+        return s + 1, s - 1
+    top = int(np.argmax(d))
+    steep_end = np.flatnonzero(d[top + 1 :] > END_RATIO * d[top])
+    end = s + top + 1 + int(steep_end[-1]) if len(steep_end) else e - 1
+    steep_start = np.flatnonzero(d[:top] > START_RATIO * d[top])
+    start = s + int(steep_start[0]) + 1 if len(steep_start) else s + 1
     return start, end
 
 
-def _fine_values(x: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
-    """Σ|FFT| of the ``hanning``-windowed frames at ``starts`` (the fine curve, unnormalised, at those frames).
+def _rises(f: np.ndarray, s: int, p: int) -> bool:
+    """Whether the curve rises strictly somewhere between fine samples s and p (False when p ≤ s)."""
+    return p > s and bool(np.any(f[s + 1 : p + 1] > f[s:p]))
 
-    Same float32 arithmetic as :func:`mer.features.envelope.spectro_envelope` (``power=False``), so each value
-    equals the full curve's up to its global normalisation, to which the Derivate rule is invariant.
+
+def pair_phases(
+    f: np.ndarray, fine_times: np.ndarray, peaks: list[int], valleys: list[float]
+) -> list[tuple[int, int]]:
+    """(start, end) fine indices of every attack: the valley/peak walk of §7 C.4, then :func:`attack_bounds`.
+
+    ``peaks`` are fine indices and ``valleys`` coarse times, both ascending; both lists shrink during the walk.
     """
-    out = np.empty(len(starts))
-    for lo, spec in framed_rfft(x, starts, length, next_pow2(length), hanning(length), np.float32):
-        out[lo : lo + len(spec)] = np.abs(spec).sum(axis=1, dtype=np.float64)
+    peaks, valleys = list(peaks), list(valleys)
+    if not peaks or not valleys:
+        return []
+    if valleys[0] > fine_times[peaks[0]]:
+        valleys.insert(0, float(fine_times[0]))
+    peak_times = [float(fine_times[p]) for p in peaks]  # kept in step with ``peaks``
+    out: list[tuple[int, int]] = []
+    i = 0  # 0-based position of the spec's counter i
+    while i < len(valleys):
+        if len(peaks) <= i:  # every peak already paired: the last pair has no peak of its own
+            if out:
+                out.pop()
+            break
+        first_later = bisect_right(peak_times, valleys[i], lo=i)  # skip stale peaks
+        if first_later < len(peaks):
+            del peaks[i:first_later], peak_times[i:first_later]
+        j = bisect_right(valleys, peak_times[i], lo=i)  # merge the valleys before this peak
+        if i + 2 <= j < len(valleys):
+            del valleys[i : j - 1]
+        s = int(np.searchsorted(fine_times, valleys[i], side="left"))
+        while len(peaks) > i and not _rises(f, s, peaks[i]):
+            del peaks[i], peak_times[i]
+        if len(peaks) <= i:
+            break
+        out.append(attack_bounds(f, s, peaks[i]))
+        i += 1
     return out
 
 
 def attack_times(x: np.ndarray, sr: int, curve: Envelope | None = None) -> np.ndarray:
-    """Attack time (s) of each detected onset, in temporal order (empty when there is none).
-
-    The fine curve (30 ms frames, hop 0.6 ms) is computed only on each attack phase, between the preceding
-    coarse valley and the onset: that is all the Derivate rule reads, and it saves ~90 % of the FFTs.
-    """
+    """Attack times (s) in MIRtoolbox's order (§7 C.6): sorted ends minus sorted starts; empty when none."""
     x = np.asarray(x, dtype=np.float64)
     coarse = onset_curve(x, sr) if curve is None else curve
     if len(coarse) == 0 or not np.any(x):
         return np.zeros(0)
-    onsets = mirpeaks(coarse.values, contrast=EVENT_CONTRAST).index
+    fine = fine_curve(x, sr)
+    if len(fine) < 2:
+        return np.zeros(0)
+    f = fine.values
+    peaks = mirpeaks(f, contrast=PEAK_CONTRAST, begin=False, end=False).index
     valleys = mirpeaks(
-        coarse.values, contrast=VALLEY_CONTRAST, valleys=True, threshold=VALLEY_THRESHOLD
+        coarse.values, contrast=VALLEY_CONTRAST, valleys=True, threshold=VALLEY_THRESHOLD, end=False
     ).index
-    if len(onsets) == 0 or len(valleys) == 0:
+    fine_times = centres(fine, sr)
+    pairs = pair_phases(f, fine_times, peaks.tolist(), centres(coarse, sr)[valleys].tolist())
+    if not pairs:
         return np.zeros(0)
-    fine_starts, length = frame_starts(len(x), sr, FINE_FRAME_S, FINE_HOP)
-    if len(fine_starts) < 2:
-        return np.zeros(0)
-    coarse_mid = coarse.times + coarse.frame_length / (2 * sr)
-    fine_mid = (fine_starts + length / 2) / sr
-    # the last valley strictly before each onset; onsets with none have no attack phase
-    which = np.searchsorted(valleys, onsets, side="left") - 1
-    has = which >= 0
-    lo = np.searchsorted(fine_mid, coarse_mid[valleys[which[has]]])
-    hi = np.minimum(np.searchsorted(fine_mid, coarse_mid[onsets[has]]), len(fine_starts) - 1)
-    spans = [(a, b) for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b - a >= 1]
-    if not spans:
-        return np.zeros(0)
-    # the frames of all attack phases (which may share frames) in one batched pass
-    needed = np.unique(np.concatenate([np.arange(a, b + 1) for a, b in spans]))
-    values = _fine_values(x, fine_starts[needed], length)
-    out = []
-    for a, b in spans:
-        first = np.searchsorted(needed, a)
-        bounds = _attack_bounds(np.diff(values[first : first + b - a + 1]))
-        if bounds is not None and bounds[1] > bounds[0]:
-            out.append((fine_starts[a + bounds[1]] - fine_starts[a + bounds[0]]) / sr)
-    return np.asarray(out, dtype=float)
+    starts = np.sort(fine_times[[a for a, _ in pairs]])
+    ends = np.sort(fine_times[[b for _, b in pairs]])
+    return ends - starts[: len(ends)]
 
 
 def attack_time(x: np.ndarray, sr: int, curve: Envelope | None = None) -> dict[str, float]:

@@ -23,9 +23,13 @@ _scratch = threading.local()
 
 
 def frame_starts(n_samples: int, sr: int, frame_s: float, hop_ratio: float) -> tuple[np.ndarray, int]:
-    """Start samples and length of ``mirframe`` frames: L = floor(len·fs), fractional hop r·L, no padding."""
+    """Start samples and length of ``mirframe`` frames: L = floor(len·fs), no padding.
+
+    The hop r·(len·fs) is fractional and taken from the *unfloored* length (§7 D: 3276.63 samples for HCDF's
+    0.743 s at 44.1 kHz, not 3276.6); frame i starts at floor(i·hop).
+    """
     length = int(np.floor(frame_s * sr))
-    hop = hop_ratio * length
+    hop = hop_ratio * (frame_s * sr)
     if length <= 0 or n_samples < length:
         return np.zeros(0, dtype=np.int64), length
     count = int(np.floor((n_samples - length) / hop)) + 1

@@ -1,25 +1,29 @@
 """``mirchromagram`` (whole file) and ``mirhcdf`` (0.743-s frames), as MIRtoolbox 1.7.1 computes them.
 
-Chromagram, per frame (spec §2 "Spectrum settings for the chromagram", with the ranges the oracle pins down):
+Chromagram, per frame (``shared/mirtoolbox-features.md`` §2 and the bookkeeping of §7 E.1):
 
 1. min-max normalise the frame to [0, 1] ('NormalInput'), symmetric Hamming window, |FFT| zero-padded to
    2^nextpow2.
-2. dB = 20·log10(|X| + 1e-16); subtract the frame's maximum over 100-6400 Hz, clip at -20 dB, add 20
-   (values in [0, 20]).
-3. Chromas c = round(12·log2(f/261.6256 Hz)) over the 100-3200 Hz band (5 whole octaves: 5000 Hz trimmed
-   down to a whole number of octaves above 100 Hz). Each chroma is the *mean* dB of the bins strictly inside
-   (f_c − ½(f_c − f_{c−1}), f_c + ½(f_{c+1} − f_c)). Chromas without any bin are left out; the lowest and
-   highest remaining ones are halved (they share a pitch class, so together they count as one octave).
+2. dB = 20·log10(|X| + 1e-16); subtract the frame's maximum over the bins from the first ≥ 100 Hz to the first
+   ≥ 6400 Hz (inclusive), clip at -20 dB, add 20 (values in [0, 20]).
+3. The chroma band: those bins up to f₀·2^⌊log₂(f₁/f₀)⌋ — whole octaves from the first kept bin f₀ (5 octaves:
+   3229.98 Hz at 32768 points and 44.1 kHz). Chromas: every integer between the lowest and highest
+   round(12·log2(f/261.6256 Hz)) of the band. Each chroma is the *mean* dB of the bins strictly inside
+   (f_c − ½(f_c − f_{c−1}), f_c + ½(f_{c+1} − f_c)) (0 if none); the first and last chromas are halved.
 4. Sum by pitch class, divide by (max + 1e-6).
 
-The 100-3200 Hz band (not the 6400 Hz quoted in the spec) and the halving of the lowest *non-empty* chroma
-were found against ``tests/oracle`` (every chroma value of the 34 files within 1e-6, noise-like ones within
-1.5e-4).
+Every chroma value of the 34 oracle files is within 1e-6; the HCDF statistics within 2 % (median 5e-7) except
+the steady sine's (§7 E.3, below).
 
 HCDF (Harte, Sandler & Gasser 2006, without their Gaussian smoothing and L1 normalisation): tonal centroid
 = 6×12 matrix (r = 1, 1, 0.5 on the circles of fifths, minor thirds, major thirds) times the chroma vector
 of each 0.743-s frame (hop 0.1), then the Euclidean distance between consecutive frames; the six
-``mirstat`` statistics of that.
+``mirstat`` statistics of that (frames start at floor(i·3276.63) at 44.1 kHz: the hop comes from the unfloored
+frame length, §7 E.2).
+
+Steady sine (§7 E.3, the one known difference): consecutive tonal centroids differ by rounding only. We set
+distances below 1e-9 to 0 (Mean 0, Std 0, the other statistics NaN); MIRtoolbox exports Mean 0 and Std 0 too but
+computes Slope and the Period statistics on its rounding noise, which no implementation can reproduce.
 
 Silence: a whole file of digital silence has no chroma (NaN, the extractor flags it). An all-zero *frame*
 inside a file gives a flat chroma, whose tonal centroid is 0 — the oracle's silence-then-chord file is
@@ -38,7 +42,6 @@ from mer.features.blocks import frame_starts, framed_rfft, hamming, mirstat, nex
 
 C_REF_HZ = 261.6256
 BAND_LOW_HZ = 100.0
-BAND_HIGH_HZ = 3200.0
 REF_HIGH_HZ = 6400.0
 DB_RANGE = 20.0
 HCDF_FRAME_S = 0.743
@@ -53,8 +56,8 @@ _HCDF_DTYPE = np.float32
 class _Layout:
     """Where the chroma bins sit in an ``n_fft`` spectrum at ``sr``: fixed for a given (sr, n_fft)."""
 
-    ref: slice  # bins whose maximum is the 0-dB reference (100-6400 Hz)
-    band: slice  # bins entering chromas (100-3200 Hz), a sub-range of ``ref``
+    ref: slice  # bins whose maximum is the 0-dB reference (first ≥ 100 Hz … first ≥ 6400 Hz)
+    band: slice  # bins entering chromas (whole octaves from the first reference bin), a sub-range of ``ref``
     lo: np.ndarray  # per kept chroma: first bin (index into ``band``)
     hi: np.ndarray  # per kept chroma: one past the last bin
     # (n_chromas, 12): 1/bin-count (halved at the two edges) in the chroma's pitch-class column
@@ -63,38 +66,40 @@ class _Layout:
 
 @cache
 def _layout(sr: int, n_fft: int) -> _Layout | None:
+    """The chroma bookkeeping of §7 E.1 for an ``n_fft``-point spectrum at ``sr``.
+
+    Reference range: from the first bin ≥ 100 Hz to the first bin ≥ 6400 Hz, inclusive. Chroma band: the
+    reference bins up to f₀·2^⌊log₂(f₁/f₀)⌋ (whole octaves from the first kept bin f₀; f₁ the last). Chromas: every
+    integer between the lowest and highest round(12·log₂(f/261.6256)) of the band's bins; the first and last of
+    that list are halved even when their half-semitone window holds no bin (an empty chroma counts 0).
+    """
     n_bins = n_fft // 2 + 1
     step = sr / n_fft
-
-    def first_at_or_above(hz: float) -> int:
-        return min(int(np.ceil(hz / step - 1e-9)), n_bins)
-
-    def last_at_or_below(hz: float) -> int:
-        return min(int(np.floor(hz / step + 1e-9)), n_bins - 1)
-
-    ref = slice(first_at_or_above(BAND_LOW_HZ), last_at_or_below(REF_HIGH_HZ) + 1)
-    band = slice(ref.start, last_at_or_below(BAND_HIGH_HZ) + 1)
-    if band.stop <= band.start:
+    freqs = np.arange(n_bins) * step
+    start = int(np.searchsorted(freqs, BAND_LOW_HZ, side="left"))
+    top = int(np.searchsorted(freqs, REF_HIGH_HZ, side="left"))
+    stop = min(top, n_bins - 1) + 1
+    if stop - start < 2:
         return None
-    freqs = np.arange(band.start, band.stop) * step
-    chromas = np.arange(
-        round(12 * np.log2(BAND_LOW_HZ / C_REF_HZ)), round(12 * np.log2(BAND_HIGH_HZ / C_REF_HZ)) + 1
-    )
+    f0, f1 = freqs[start], freqs[stop - 1]
+    band_top = f0 * 2.0 ** np.floor(np.log2(f1 / f0))
+    band_stop = int(np.searchsorted(freqs, band_top, side="right"))
+    band_freqs = freqs[start:band_stop]
+    index = np.round(12 * np.log2(band_freqs / C_REF_HZ))
+    chromas = np.arange(index.min(), index.max() + 1)
     centre = C_REF_HZ * 2.0 ** (chromas / 12)
     below = C_REF_HZ * 2.0 ** ((chromas - 1) / 12)
     above = C_REF_HZ * 2.0 ** ((chromas + 1) / 12)
-    lo = np.searchsorted(freqs, centre - 0.5 * (centre - below), side="right")
-    hi = np.searchsorted(freqs, centre + 0.5 * (above - centre), side="left")
-    keep = hi > lo
-    if not keep.any():
-        return None
-    chromas, lo, hi = chromas[keep], lo[keep], hi[keep]
-    weight = 1.0 / (hi - lo)
+    lo = np.searchsorted(band_freqs, centre - 0.5 * (centre - below), side="right")
+    hi = np.searchsorted(band_freqs, centre + 0.5 * (above - centre), side="left")
+    count = hi - lo
+    weight = np.where(count > 0, 1.0 / np.maximum(count, 1), 0.0)
     weight[0] *= 0.5
     weight[-1] *= 0.5
     to_class = np.zeros((len(chromas), 12))
-    to_class[np.arange(len(chromas)), chromas % 12] = weight
-    return _Layout(ref=ref, band=band, lo=lo, hi=hi, to_class=to_class)
+    to_class[np.arange(len(chromas)), chromas.astype(int) % 12] = weight
+    return _Layout(ref=slice(start, stop), band=slice(start, band_stop), lo=lo, hi=np.maximum(hi, lo),
+                   to_class=to_class)
 
 
 @lru_cache(maxsize=4)
@@ -198,7 +203,7 @@ def tonal_centroids(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     """
     x = np.asarray(x, dtype=np.float64)
     starts, length = frame_starts(len(x), sr, HCDF_FRAME_S, HCDF_HOP)
-    period = np.floor(HCDF_HOP * length + 0.5) / sr
+    period = np.floor(HCDF_HOP * HCDF_FRAME_S * sr + 0.5) / sr
     if len(starts) == 0:
         return np.zeros((0, 6)), period
     n_fft = next_pow2(length)

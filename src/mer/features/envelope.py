@@ -40,7 +40,7 @@ class Envelope:
     ``values`` — one value per frame, divided by max|values| (all zeros stay zeros; NaN-free);
     ``times`` — start time of each frame in seconds (``mirframe`` convention: the frame's first sample;
     for a differentiated envelope, the start of the later of the two frames);
-    ``frame_rate`` — frames per second, sr / (hop_ratio·L) (the hop is fractional, e.g. 26.46 samples);
+    ``frame_rate`` — frames per second, 1 / (hop_ratio·frame_s) (the hop is fractional, e.g. 26.46 samples);
     ``frame_length`` — L in samples.
     """
 
@@ -92,7 +92,7 @@ def spectro_envelope(
 ) -> Envelope:
     """Onset envelope of ``x``: per-frame sum over frequency of the (power) spectrum, normalised by its max.
 
-    Frames follow ``mirframe`` (``blocks.frame_starts``: L = floor(frame_s·sr), fractional hop hop_ratio·L,
+    Frames follow ``mirframe`` (``blocks.frame_starts``: L = floor(frame_s·sr), fractional hop hop_ratio·frame_s·sr,
     no padding). Each frame is multiplied by ``window`` ("hanning": MATLAB's, no zero end points; "hamming":
     symmetric Hamming; "none": rectangular) and zero-padded to N = 2^nextpow2(L); bins DC..Nyquist are summed,
     as |X|² when ``power`` else |X|. With ``diff`` the curve is first-differenced along time (λ = 1, no
@@ -107,7 +107,7 @@ def spectro_envelope(
     """
     x = np.asarray(x, dtype=np.float64)
     starts, length = frame_starts(len(x), sr, frame_s, hop_ratio)
-    frame_rate = sr / (hop_ratio * length) if length > 0 else float("nan")
+    frame_rate = 1.0 / (hop_ratio * frame_s) if length > 0 else float("nan")
     if len(starts) == 0 or (diff and len(starts) < 2):
         return Envelope(np.zeros(0), np.zeros(0), frame_rate, length)
     if window == "hanning":

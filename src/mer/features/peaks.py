@@ -1,27 +1,33 @@
-"""``mirpeaks``: contrast-based peak picking as MIRtoolbox 1.7.1 does it (Lartillot & Toiviainen 2007, §2.3).
+"""``mirpeaks``: contrast peak picking as MIRtoolbox 1.7.1 does it (Lartillot & Toiviainen 2007, §2.3;
+``shared/mirtoolbox-features.md`` §7.A, "rule A").
 
-A local maximum is a peak when it stands out by more than ``contrast`` from the lowest point on *each* side
-before the curve climbs back above it: the "previous and successive local minima" of the MIRtoolbox manual are
-the significant ones, so two maxima separated by a shallow dip are one peak (the higher one), as a hysteresis
-scan (Billauer's ``peakdet``) finds them. Where a side has no higher point up to the edge of the curve, that
-side's minimum "does not exist" and only the other side is tested: a curve's first or last sample, and its
-global maximum, can be peaks. Contrast and threshold are in units of the normalised curve (0-1), normalised
-by default over *all* rows together.
+The curve is min-max normalised to z in [0, 1] (valleys: z = (max − y)/span, so valleys become maxima). A sample
+k is a *candidate* when it rises from its left neighbour and does not fall to its right one (a plateau's first
+sample), when z[k] ≥ contrast, and, with a threshold θ, when z[k] ≥ θ (valleys: the un-negated value ≤ θ). Its
+*dip* on each side is the lowest z between k and the nearest higher sample on that side (an earlier equal sample
+counts as higher, a later one does not). A candidate is a peak when z[k] − max(left dip, right dip) ≥ contrast.
 
-This rule reproduces the event counts behind ``_Eventdensity_Mean`` of every one of the 34 oracle files
-exactly. It is computed with ``scipy.signal.peak_prominences`` on all rows at once: each row is flanked by
-−∞-like guards (so an edge side counts as "no minimum") and rows are separated by a +∞-like wall.
+Edges: one imagined sample lies beyond each end. An end *allowed* to hold a peak (``begin``/``end`` True) is
+**open** — the imagined sample is −∞, so nothing on that side can disqualify a peak; an *excluded* end is a
+**wall** — the imagined sample is +∞: the end sample cannot be a peak and the dip on that side is taken over the
+real samples up to the edge. NaN samples are gaps that act like open edges.
+
+Rows of a 2-D array (frames × bins) are picked independently, normalised together ("global") or one by one
+("local"). All rows are laid end to end, with their edge sentinels, in one buffer and searched by
+``scipy.signal.peak_prominences``, which returns each candidate's two dip positions; the contrast is then taken
+on the exact normalised values. A tilt of −1e-14 per sample in the searched copy makes the earlier of two equal
+samples the higher one (the tie rule); it decides only *where* the search stops and the dips are.
+
+This reproduces the event counts of ``_Eventdensity_Mean``, the peaks of ``_Roughness_*``, the tempo peak and
+the attack-time peaks and valleys of every one of the 34 oracle files.
 
 How to call it::
 
     p = mirpeaks(curve)                              # mireventdensity: contrast 0.1, global normalisation
     p = mirpeaks(spectrogram, contrast=0.01)         # mirroughness: peaks of every frame (rows), global 0-1
-    p = mirpeaks(curve, contrast=0.05, valleys=True, threshold=0.5)   # valleys below 0.5
-    p = mirpeaks(ac, contrast=0.1, normalize="local", begin=False, end=False,
-                 interpolate=True, total=1)          # mirtempo: highest interior peak, quadratic refinement
+    p = mirpeaks(curve, contrast=0.05, valleys=True, threshold=0.5, end=False)   # attack-time valleys
+    p = mirpeaks(ac, contrast=0.1, begin=False, end=False, interpolate=True, total=1)   # mirtempo
     lag_index = p.position[0] if len(p) else nan     # fractional index into ``ac``; p.value[0] its height
-
-Of two equal maxima closer than ``contrast`` the first is kept; a plateau's peak is its first sample.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ import numpy as np
 from scipy.signal import peak_prominences
 
 _TILT = 1e-14
-_GUARD = 4.0  # normalised curves live in [0, 1]: a value 4 below / above any sample acts as ∓∞
+_GUARD = 4.0  # normalised curves live in [0, 1]: a value 4 below any sample acts as −∞
+_WALL = 8.0  # ... and 8 above any sample as +∞
 
 
 @dataclass(frozen=True)
@@ -70,45 +77,43 @@ def _row_range(a: np.ndarray, has_nan: bool) -> tuple[np.ndarray, np.ndarray]:
         return np.where(np.isnan(a), np.inf, a).min(axis=1), np.where(np.isnan(a), -np.inf, a).max(axis=1)
 
 
-def _select(
-    a: np.ndarray, lo: np.ndarray, span: np.ndarray, sign: float, contrast: float, has_nan: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """(row, index) of the contrast peaks of each row of ``sign·(a − lo)/span`` (a [0, 1]-scaled curve).
+def _normalised(a: np.ndarray, lo: np.ndarray, span: np.ndarray, valleys: bool) -> np.ndarray:
+    """z of rule A: (a − lo)/span, or (lo + span − a)/span for valleys (so valleys are maxima)."""
+    with np.errstate(invalid="ignore"):
+        return ((lo + span) - a) / span if valleys else (a - lo) / span
 
-    ``lo`` and ``span`` broadcast against ``a`` (one value, or one per row); NaN samples are gaps.
+
+def _select(
+    z: np.ndarray, eligible: np.ndarray, contrast: float, begin: bool, end: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """(row, index) of the rule-A peaks of each row of the normalised curves ``z`` (NaN = gap).
+
+    ``eligible`` marks the samples that pass the height and threshold tests; only they can be candidates.
     """
-    n_rows, n = a.shape
+    n_rows, n = z.shape
     width = n + 3
-    # Rows laid end to end as [-G, row..., -G, +2G] after one leading +2G wall: the −G guards make an edge
-    # side "minimum absent", the walls end every search inside its row. A tilt of −1e-14 per sample makes the
-    # earlier of two equal samples the higher one, as MIRtoolbox's scan has it (first of equal maxima, first
-    # sample of a plateau); it moves contrasts by < 1e-9.
+    # buffer: [wall, (left edge, row..., right edge, wall) per row]; the wall ends every search inside its row
     buf = np.empty(1 + n_rows * width)
-    buf[0] = 2 * _GUARD
+    buf[0] = _WALL
     grid = buf[1:].reshape(n_rows, width)
-    grid[:, 0] = -_GUARD
-    grid[:, n + 1] = -_GUARD
-    grid[:, n + 2] = 2 * _GUARD
+    grid[:, 0] = -_GUARD if begin else _WALL
+    grid[:, n + 1] = -_GUARD if end else _WALL
+    grid[:, n + 2] = _WALL
     inner = grid[:, 1 : n + 1]
-    np.subtract(a, lo, out=inner)
-    np.multiply(inner, sign / span, out=inner)
-    if sign < 0:
-        inner += 1.0
-    inner -= _TILT * np.arange(n)
-    if has_nan:
-        np.copyto(inner, -_GUARD, where=np.isnan(a))
-    low, high = inner.min(axis=1), inner.max(axis=1)
-    # Local maxima. Only a row's maximum can have both sides "absent"; any other peak's contrast is at most
-    # its height above the row's lowest value, so most maxima are ruled out before the prominence search.
-    mask = inner > grid[:, :n]
-    mask &= inner > grid[:, 2 : n + 2]
-    mask &= (inner > (low + contrast)[:, None]) | (inner >= high[:, None])
+    np.subtract(z, _TILT * np.arange(n), out=inner)
+    gaps = np.isnan(z)
+    if gaps.any():
+        np.copyto(inner, -_GUARD, where=gaps)
+    mask = eligible & (inner > grid[:, :n]) & (inner > grid[:, 2 : n + 2])
     row, col = np.nonzero(mask)
     if len(row) == 0:
         return row, col
     pos = 2 + row * width + col
-    prom = peak_prominences(buf, pos)[0]
-    keep = prom > contrast
+    _, left, right = peak_prominences(buf, pos)
+    # the dips' exact values: sentinels keep their ±∞ stand-ins, real samples their untilted z
+    inner[:] = np.where(gaps, -_GUARD, z)
+    dip = np.maximum(buf[left], buf[right])
+    keep = z[row, col] - dip >= contrast
     return row[keep], col[keep]
 
 
@@ -125,20 +130,17 @@ def mirpeaks(
     total: int | None = None,
     order: str = "position",
 ) -> Peaks:
-    """Peaks of a curve (1-D) or of each row of a 2-D array (e.g. frames × bins), MIRtoolbox's way.
+    """Peaks of a curve (1-D) or of each row of a 2-D array (e.g. frames × bins) by rule A (module docstring).
 
-    ``contrast``: a peak must exceed the lowest point on each side (before a higher point) by more than this,
-    in normalised units (MIRtoolbox default 0.1). ``threshold``: its normalised height must exceed this
-    (valleys: be below it); None = no threshold (MIRtoolbox's default 0 keeps every contrast peak).
-    ``normalize``: "global" (default: one min-max over all rows), "local" (per row) or "none" (contrast and
-    threshold in raw units). ``begin``/``end``: whether the first/last sample may be a peak (MIRtoolbox
-    'NoBegin'/'NoEnd' turn them off; they still bound the contrast search). ``valleys``: pick minima.
-    ``interpolate``: refine each peak by the vertex of the parabola through it and its two neighbours (edge
-    samples are left as they are). ``total``: keep only the ``total`` highest (valleys: lowest) per row.
-    ``order``: "position" or "amplitude" (highest first; valleys lowest first) within each row.
+    ``contrast`` (MIRtoolbox default 0.1) and ``threshold`` (None: no threshold) are in normalised units.
+    ``normalize``: "global" (one min-max over all rows), "local" (per row) or "none" (contrast and threshold in
+    raw units). ``begin``/``end``: whether the first/last sample may be a peak — an excluded end is a wall, not
+    merely a refused sample. ``valleys``: pick minima. ``interpolate``: refine each kept peak by the vertex of the
+    parabola through it and its two neighbours (rule A.6; edge samples are left as they are). ``total``: keep
+    only the ``total`` highest *sample* values (valleys: lowest) per row, the earlier among ties. ``order``:
+    "position" or "amplitude" (highest first; valleys lowest first) within each row.
 
-    NaN samples are gaps (never peaks; they bound the search like an edge). Empty input, all-NaN rows and
-    constant rows give no peaks (nothing stands out by any contrast): an empty ``Peaks``, never an error.
+    Empty input, all-NaN rows and constant rows give no peaks: an empty ``Peaks``, never an error.
     """
     arr = np.asarray(y, dtype=float)
     a2 = arr[None, :] if arr.ndim == 1 else arr
@@ -154,55 +156,47 @@ def mirpeaks(
     has_nan = bool(np.isnan(a2).any())
     row_lo, row_hi = _row_range(a2, has_nan)
     varying = row_hi > row_lo  # False for constant and all-NaN rows: they have no peaks
+    if not varying.any():
+        return Peaks(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
     if normalize == "local":
         lo = np.where(varying, row_lo, 0.0)[:, None]
         span = np.where(varying, row_hi - row_lo, 1.0)[:, None]
-        search_contrast = contrast
+        scale = 1.0
     else:
-        g_lo, g_hi = (row_lo[varying].min(), row_hi[varying].max()) if varying.any() else (0.0, 1.0)
-        lo, span = np.array(g_lo), np.array(g_hi - g_lo)
-        search_contrast = contrast if normalize == "global" else contrast / float(span)
-    if not varying.any():
-        return Peaks(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
-    row, col = _select(a2, lo, span, -1.0 if valleys else 1.0, search_contrast, has_nan)
-    keep = varying[row]
-    row, col = row[keep], col[keep]
-    # heights in the units of contrast and threshold: 0-1 normalised, or raw for normalize="none"
-    if normalize == "none":
-        height = a2[row, col]
-    elif normalize == "local":
-        height = (a2[row, col] - lo[row, 0]) / span[row, 0]
-    else:
-        height = (a2[row, col] - lo) / span
+        lo = np.array(row_lo[varying].min())
+        span = np.array(row_hi[varying].max() - lo)
+        scale = 1.0 if normalize == "global" else float(span)  # "none": contrast/threshold in raw units
+    z = _normalised(a2, lo, span, valleys)
+    c = contrast / scale
+    with np.errstate(invalid="ignore"):
+        level = (a2 - lo) / span  # the un-negated normalised curve: threshold and reported heights
+        eligible = (z >= c) & varying[:, None]
+        if threshold is not None:
+            eligible &= level <= threshold / scale if valleys else level >= threshold / scale
+    row, col = _select(z, eligible, c, begin, end)
+    height = a2[row, col] if normalize == "none" else level[row, col]
 
     n = a2.shape[1]
-    keep = np.ones(len(row), dtype=bool)
-    if threshold is not None:
-        keep &= height < threshold if valleys else height > threshold
-    if not begin:
-        keep &= col != 0
-    if not end:
-        keep &= col != n - 1
-    row, col, height = row[keep], col[keep], height[keep]
-
+    rank = a2[row, col].astype(float)  # selection uses the sample value, never the refined height (A.5)
     position = col.astype(float)
-    value = a2[row, col].astype(float)
+    value = rank.copy()
     if interpolate and len(col):
         inner = (col > 0) & (col < n - 1)
         r_, c_ = row[inner], col[inner]
         left, mid, right = a2[r_, c_ - 1], a2[r_, c_], a2[r_, c_ + 1]
-        denom = left - 2 * mid + right
+        denom = 2 * (2 * mid - left - right)
         with np.errstate(all="ignore"):
-            delta = np.where(denom != 0, 0.5 * (left - right) / denom, 0.0)
+            delta = np.where(denom != 0, (right - left) / denom, 0.0)
         position[inner] = c_ + delta
         value[inner] = mid - 0.25 * (left - right) * delta
 
     if total is not None or order == "amplitude":
-        idx = np.lexsort((value if valleys else -value, row))
+        idx = np.lexsort((col, rank if valleys else -rank, row))
         if total is not None:
             first = np.r_[0, np.flatnonzero(np.diff(row[idx])) + 1]
-            rank = np.arange(len(idx)) - np.repeat(first, np.diff(np.r_[first, len(idx)]))
-            idx = idx[rank < total]
+            count = np.diff(np.r_[first, len(idx)])
+            rank_in_row = np.arange(len(idx)) - np.repeat(first, count)
+            idx = idx[rank_in_row < total]
         if order == "position":
             idx = idx[np.lexsort((col[idx], row[idx]))]
         row, col, position, value, height = row[idx], col[idx], position[idx], value[idx], height[idx]

@@ -1,29 +1,29 @@
 """``_Tempo_Mean`` and ``_Pulseclarity_Mean``: MIRtoolbox 1.7.1's ``mirtempo(a)`` and ``mirpulseclarity(a)``.
 
-Both are read off the autocorrelation of an onset-strength curve (``shared/mirtoolbox-features.md`` §2-3):
+Both are read off the autocorrelation of an onset-strength curve (``shared/mirtoolbox-features.md`` §7 B):
 
 * **tempo** — onset curve from a 10-channel gammatone filterbank (:mod:`mer.features.gammatone`): each channel
   full-wave rectified, smoothed by a one-pole low-pass (time constant 20 ms) run forward and backward with
   MATLAB's ``filtfilt`` edge padding, clipped at 0, kept at every 16th sample, differenced (no half-wave
-  rectification); channels summed. Its autocorrelation over lags 0.3-1.5 s (200-40 BPM) is weighted by the
-  resonance curve of Toiviainen & Snyder (2003, "Tapping to Bach", Music Perception 21(1)), cleaned of
-  sub-harmonics with the "enhanced" autocorrelation of Tolonen & Karjalainen (2000, IEEE Trans. Speech Audio
-  Process. 8(6)) for factors 2…10, and its highest peak (``mirpeaks``: contrast 0.1, edge samples excluded,
-  parabolic refinement) gives the beat period: BPM = 60/lag.
+  rectification); channels summed. Its autocorrelation over the lags from the first at or beyond 0.3 s to the
+  first at or beyond 1.5 s (200-40 BPM) is weighted by the resonance curve of Toiviainen & Snyder (2003,
+  "Tapping to Bach", Music Perception 21(1)) and cleaned of sub-harmonics by MIRtoolbox's "Enhanced" step
+  (after Tolonen & Karjalainen 2000, IEEE Trans. Speech Audio Process. 8(6)): baseline, initial-descent cut,
+  left extension, then copies stretched by 2…10 subtracted. Its highest peak (``mirpeaks``: contrast 0.1,
+  both ends walls, parabolic refinement) gives the beat period: BPM = 60/lag.
 * **pulse clarity** ('MaxAutocor', Lartillot, Eerola, Toiviainen & Fornari 2008, "Multi-feature modeling of
   pulse clarity", ISMIR) — the same resonance-weighted autocorrelation, of the spectral onset curve
   (:func:`mer.features.envelope.spectro_envelope`: 100 ms frames, hop 10 ms, power, differentiated) and
-  without the enhancement; the feature is its maximum over 0.3-1.5 s.
+  without the enhancement; the feature is its maximum over the lag range.
 
-Rules for degenerate input (never an exception): the result is NaN when the onset curve has no variance
+Short input (§7 B.2): the upper lag is capped at half the onset curve, so a clip shorter than 3 s is analysed on
+the truncated range 0.3 s … about half its duration, as MIRtoolbox does (no reference file is that short; the
+rule is the specification's). Degenerate input gives NaN, never an exception: an onset curve without variance
 (digital silence; for pulse clarity also a spectral envelope varying by less than 1e-12 of its peak, e.g. a
-constant signal), when the audio is shorter than the longest lag considered (1.5 s: the
-autocorrelation cannot cover the lag range), and, for tempo, when the enhanced curve has no interior peak.
+constant signal), fewer than two lags in the range (input shorter than about 0.6 s), or no peak.
 
-Fidelity against the reference (``tests/oracle``): pulse clarity matches every oracle file to < 0.02 %; the
-tempo curve matches too (the oracle's tempo is one of its peaks, to 1e-6 BPM, in 31 of 34 files), but in 8
-files MIRtoolbox chose a different (usually shorter-lag, sometimes lower) peak than the highest one, for a
-reason not identified — see ``tests/features/test_tempo.py``.
+Fidelity against the reference (``tests/oracle``): tempo matches all 34 files to < 1e-6 BPM, pulse clarity to
+< 0.02 %.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ SMOOTH_TAU_S = 0.02  # one-pole low-pass time constant of mirenvelope's 'Filter'
 DECIMATION = 16
 ENHANCE_FACTORS = tuple(range(2, 11))
 PEAK_CONTRAST = 0.1
+ENHANCE_CONTRAST = 0.01  # peaks and valleys that set the enhancement's baseline
 _FILTFILT_PADLEN = 3  # MATLAB/Octave filtfilt: 3·(max(len(a), len(b)) − 1) for the one-pole filter
 _NAN = float("nan")
 _FLAT = 1e-12  # an onset curve varying less than this (relative to the envelope peak) is flat
@@ -53,7 +54,7 @@ _FLAT = 1e-12  # an onset curve varying less than this (relative to the envelope
 class Autocorrelation:
     """An autocorrelation curve restricted to the tempo lag range.
 
-    ``lags`` — lag of each value in seconds (uniform, from ≥ 0.3 to ≤ 1.5 s); ``values`` — the curve;
+    ``lags`` — lag of each value in seconds (uniform: hop·k/sr for k = k_lo … k_hi); ``values`` — the curve;
     ``rate`` — samples per second of the onset curve it came from (1/lag step).
     """
 
@@ -130,26 +131,41 @@ def gammatone_onset_curve(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     return (total / peak if peak > 0 else total), rate
 
 
-def autocorrelation(curve: np.ndarray, rate: float) -> Autocorrelation | None:
-    """``mirautocor`` of an onset curve over lags 0.3-1.5 s: mean removed, no window, divided by lag 0.
+def lag_range(n: int, sr: float, hop: float) -> tuple[int, int]:
+    """(k_lo, k_hi) of §7 B.2: the first lags at or beyond 0.3 s and 1.5 s, the upper one capped at ⌈n/2⌉ − 1.
 
-    The biased estimate Σ_n c[n]·c[n+k] / Σ_n c[n]², i.e. ``xcorr(c − mean, 'coeff')`` (so a perfectly
-    periodic 30-s curve reaches 1 − lag/30 s, not 1). None when the curve is shorter than the longest lag or
-    has no variance.
+    Lag k is hop·k/sr seconds (computed in that order, as MIRtoolbox does). The cap is what lets MIRtoolbox
+    analyse a clip shorter than 3 s on a truncated lag range; k_hi < k_lo means no usable lag.
     """
-    c = np.asarray(curve, dtype=np.float64)
-    k_lo, k_hi = int(np.ceil(MIN_LAG_S * rate - 1e-9)), int(np.floor(MAX_LAG_S * rate + 1e-9))
-    if len(c) <= k_hi:
+    k_lo = int(np.floor(MIN_LAG_S * sr / hop))
+    while hop * k_lo / sr < MIN_LAG_S:
+        k_lo += 1
+    k_hi = int(np.floor(MAX_LAG_S * sr / hop))
+    while hop * k_hi / sr < MAX_LAG_S:
+        k_hi += 1
+    return k_lo, min(k_hi, -(-n // 2) - 1)
+
+
+def autocorrelation(curve: np.ndarray, sr: float, hop: float) -> Autocorrelation | None:
+    """``mirautocor`` of an onset curve (one value every ``hop`` samples at ``sr``) over the tempo lag range.
+
+    Mean removed, no window, divided by lag 0: r[k] = Σ_j c[j]·c[j+k] / Σ_j c[j]² (``xcorr(c − mean, 'coeff')``,
+    so a perfectly periodic 30-s curve reaches 1 − lag/30 s, not 1). Lags from :func:`lag_range` (truncated for
+    a curve shorter than 3 s). None when fewer than two lags remain or the curve has no variance.
+    """
+    c = np.nan_to_num(np.asarray(curve, dtype=np.float64), nan=0.0)
+    k_lo, k_hi = lag_range(len(c), sr, hop)
+    if k_hi - k_lo < 1:
         return None
     c = c - c.mean()
-    n_fft = sfft.next_fast_len(len(c) + k_hi + 1, real=True)
-    spectrum = sfft.rfft(c, n_fft)
-    full = sfft.irfft(spectrum.real**2 + spectrum.imag**2, n_fft)
     energy = float(np.dot(c, c))
     if not energy > 0:
         return None
-    lags = np.arange(k_lo, k_hi + 1)
-    return Autocorrelation(lags / rate, full[k_lo : k_hi + 1] / energy, rate)
+    n_fft = sfft.next_fast_len(len(c) + k_hi + 1, real=True)
+    spectrum = sfft.rfft(c, n_fft)
+    full = sfft.irfft(spectrum.real**2 + spectrum.imag**2, n_fft)
+    k = np.arange(k_lo, k_hi + 1)
+    return Autocorrelation(hop * k / sr, full[k_lo : k_hi + 1] / energy, sr / hop)
 
 
 def resonance(lags: np.ndarray) -> np.ndarray:
@@ -162,46 +178,105 @@ def resonance(lags: np.ndarray) -> np.ndarray:
     return w / peak if peak > 0 else w
 
 
-def enhance(lags: np.ndarray, values: np.ndarray, factors: tuple[int, ...] = ENHANCE_FACTORS) -> np.ndarray:
-    """Tolonen & Karjalainen's (2000) enhanced autocorrelation: remove peaks at multiples of a shorter period.
+def _baseline(r: np.ndarray) -> float | None:
+    """§7 B.4 step 1: the highest valley (contrast 0.01, open ends) below the lowest peak (contrast 0.01, walls).
 
-    The curve is clipped at 0; then for each factor k it is time-stretched by k (its value at lag τ/k moved to
-    τ, by linear interpolation), subtracted, and clipped again. Only the lags present take part: a stretched
-    value whose source lag τ/k lies below the range subtracts nothing (this reproduces the reference, which
-    shows no trace of lags < 0.3 s).
+    Subtracting it makes the enhancement's clipping act relative to the curve's floor, not to zero. None when
+    there is no peak or no valley below the lowest one.
     """
-    out = np.maximum(np.asarray(values, dtype=float), 0.0)
+    peaks = mirpeaks(r, contrast=ENHANCE_CONTRAST, begin=False, end=False)
+    if len(peaks) == 0:
+        return None
+    valleys = mirpeaks(r, contrast=ENHANCE_CONTRAST, valleys=True)
+    below = r[valleys.index][r[valleys.index] < r[peaks.index].min()]
+    return float(below.max()) if len(below) else None
+
+
+def _extend_left(v: np.ndarray, t: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """§7 B.4 step 3: prolong a rising start down to 0 by steps growing ×1.1, so stretched copies have a source.
+
+    Returns the new curve, its lags and the number of samples put in front (e).
+    """
+    g = v[1] - v[0] if len(v) > 1 else 0.0
+    if not g > 0:
+        return v, t, 0
+    front_v, front_t = [], []
+    first_v, first_t = float(v[0]), float(t[0])
+    while first_v > 0:
+        g *= 1.1
+        first_v, first_t = first_v - g, first_t - step
+        front_v.append(first_v)
+        front_t.append(first_t)
+    v = np.concatenate([front_v[::-1], v])
+    t = np.concatenate([front_t[::-1], t])
+    v[0] = 0.0
+    return v, t, len(front_v)
+
+
+def _subtract_stretched(v: np.ndarray, t: np.ndarray, factors: tuple[int, ...]) -> np.ndarray:
+    """§7 B.4 step 4: for each factor q, remove the curve stretched by q (its value at lag t/q), clipped at 0.
+
+    Lags whose source t/q lies before the working start receive nothing.
+    """
+    for q in factors:
+        source = t / q
+        usable = np.flatnonzero((t != 0) & (source >= t[0]))
+        if len(usable) == 0:
+            continue
+        stretched = np.interp(source, t, v)
+        stretched[: usable[0]] = 0.0
+        np.maximum(stretched, 0.0, out=stretched)
+        v = np.maximum(v - stretched, 0.0)
+    return v
+
+
+def enhance(
+    lags: np.ndarray, values: np.ndarray, step: float, factors: tuple[int, ...] = ENHANCE_FACTORS
+) -> np.ndarray:
+    """MIRtoolbox's 'Enhanced' autocorrelation (§7 B.4), after Tolonen & Karjalainen (2000).
+
+    Removes the peaks at multiples of a shorter period: baseline, initial descent cut, left extension, then the
+    curve stretched by 2…10 subtracted with clipping; the result has the input's length and lags. ``step`` is
+    the lag step in seconds.
+    """
+    r = np.asarray(values, dtype=float)
     lags = np.asarray(lags, dtype=float)
-    for k in factors:
-        stretched = np.interp(lags / k, lags, out, left=0.0)
-        out = np.maximum(out - stretched, 0.0)
-    return out
+    beta = _baseline(r)
+    u = r - beta if beta is not None else r.copy()
+    m = 0
+    if len(u) > 1 and u[1] < u[0]:
+        rises = np.flatnonzero(u[1:] > u[:-1])
+        m = int(rises[0]) if len(rises) else 0
+    v, t, e = _extend_left(u[m:], lags[m:], step)
+    v = _subtract_stretched(v, t, factors)
+    if e >= m:
+        out = v[e - m :]
+        return out + beta if beta is not None else out
+    return np.concatenate([np.zeros(m - e), v])
 
 
 def tempo_curve(x: np.ndarray, sr: int) -> Autocorrelation | None:
-    """The curve ``mirtempo`` picks its peak from: resonance-weighted, enhanced autocorrelation, 0.3-1.5 s.
+    """The curve ``mirtempo`` picks its peak from: resonance-weighted, enhanced autocorrelation (§7 B.2-B.4).
 
     None under the NaN rules of the module docstring.
     """
     curve, rate = gammatone_onset_curve(x, sr)
-    ac = autocorrelation(curve, rate)
+    ac = autocorrelation(curve, sr, DECIMATION)
     if ac is None:
         return None
     weighted = ac.values * resonance(ac.lags)
-    return Autocorrelation(ac.lags, enhance(ac.lags, weighted), rate)
+    return Autocorrelation(ac.lags, enhance(ac.lags, weighted, DECIMATION / sr), rate)
 
 
 def pick_tempo(ac: Autocorrelation | None) -> float:
-    """BPM of the highest interior peak of a :func:`tempo_curve` (NaN for None or a curve without one).
+    """BPM of the enhanced curve's highest peak (§7 B.5); NaN for None or a curve without one.
 
-    ``mirpeaks`` with contrast 0.1 on the curve normalised to 0-1, the first and last lag excluded ('NoBegin',
-    'NoEnd'), the lag refined by the vertex of the parabola through the peak and its two neighbours.
+    Rule A with contrast 0.1, both ends walls, the single peak of largest sample value, its lag refined by the
+    vertex of the parabola through it and its two neighbours.
     """
     if ac is None:
         return _NAN
-    peaks = mirpeaks(
-        ac.values, contrast=PEAK_CONTRAST, normalize="local", begin=False, end=False, interpolate=True, total=1
-    )
+    peaks = mirpeaks(ac.values, contrast=PEAK_CONTRAST, begin=False, end=False, interpolate=True, total=1)
     if len(peaks) == 0:
         return _NAN
     lag = ac.lags[0] + float(peaks.position[0]) / ac.rate
@@ -209,9 +284,9 @@ def pick_tempo(ac: Autocorrelation | None) -> float:
 
 
 def tempo(x: np.ndarray, sr: int) -> float:
-    """``_Tempo_Mean`` in BPM: 60 / the lag of the highest interior peak of :func:`tempo_curve`.
+    """``_Tempo_Mean`` in BPM: 60 / the refined lag of the enhanced curve's highest peak.
 
-    NaN under the module's rules (silence, audio shorter than 1.5 s, no interior peak).
+    NaN under the module's rules (silence, input shorter than about 0.6 s, no peak).
     """
     return pick_tempo(tempo_curve(x, sr))
 
@@ -231,7 +306,7 @@ def pulse_clarity(x: np.ndarray, sr: int, curve: Envelope | None = None) -> floa
     onset = np.diff(env.values)  # env.values is divided by its maximum; scale cancels in the autocorrelation
     if len(onset) == 0 or not np.max(np.abs(onset)) > _FLAT:
         return _NAN
-    ac = autocorrelation(onset, env.frame_rate)
+    ac = autocorrelation(onset, sr, sr / env.frame_rate)
     if ac is None:
         return _NAN
     return float(np.max(ac.values * resonance(ac.lags)))
