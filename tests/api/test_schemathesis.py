@@ -21,7 +21,7 @@ def test_no_operation_answers_generated_requests_with_a_server_error(trained_pro
     app = create_app(make_config(trained_project, "catalog-schemathesis.db", api_key=None), service=service)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 10
+    assert len(operations) == 11
 
     failures = {}
     for operation in operations:

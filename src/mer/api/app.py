@@ -3,14 +3,18 @@
 Start-up does not wait for the model: the process answers ``/health`` at once, ``/ready`` says 503 until the
 registry's version is loaded, compiled and verified (seconds), and the model service keeps following the alias.
 
-Docs: ``/openapi.json`` is served; the interactive ``/docs`` and ``/redoc`` pages are switched off, because FastAPI
-loads their JavaScript from a CDN and they would render blank on the offline machines this runs on. Any OpenAPI
-viewer pointed at ``/openapi.json`` shows the full contract.
+Docs: ``/openapi.json``, and the interactive ``/docs`` (Swagger UI) and ``/redoc`` pages served from assets vendored
+in the ``fastapi-offline`` package (FastAPI's default pages load their JavaScript from a CDN and render blank
+offline). Every error the API sends has the one ``Problem`` shape, and OpenAPI says so on every route.
+
+Middleware, outermost first: CORS (when origins are configured), metrics, the door guard (:mod:`mer.api.guard`: key,
+size and time checked from the headers before a body is read).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 import threading
@@ -18,7 +22,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext, suppress
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import APIRouter, FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -26,13 +30,31 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mer.api.batching import MicroBatcher
 from mer.api.config import ServeConfig
+from mer.api.guard import WRITE_METHODS, DoorGuard
 from mer.api.metrics import Metrics, MetricsMiddleware
 from mer.api.model_service import ModelService, ServedModel
 from mer.api.routers import feedback, health, model, playlists, predict, review, tracks
+from mer.api.schemas import Problem
 from mer.api.verdicts import UnscorableRows, check_finite, verdicts
 
 API_VERSION = "1"
 log = logging.getLogger("mer.api")
+# an error body never echoes more of the input than this (a 422 on a megabyte body stays small)
+MAX_ERRORS_LISTED = 50
+MAX_INPUT_CHARS = 200
+# documented on every route (a route's own description of a status wins); writes can also meet the door guard
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "description": "invalid request: `detail` summarises, `errors` lists each problem with "
+                                           f"its location (at most {MAX_ERRORS_LISTED}, inputs cut to "
+                                           f"{MAX_INPUT_CHARS} characters)"},
+    500: {"model": Problem, "description": "internal error (logged on the server)"},
+    504: {"model": Problem, "description": "the request took longer than the server's time limit"},
+}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "missing or wrong X-API-Key (checked before the body is read)"},
+    413: {"model": Problem, "description": "body larger than the server's limit (checked from Content-Length "
+                                           "before the body is read, and while a chunked body streams)"},
+}
 
 
 def _scorer(service: ModelService, threshold: float):
@@ -77,8 +99,31 @@ def _refused(served: ServedModel, row) -> bool:
     return False
 
 
+def _preview(value: Any) -> Any:
+    """An echoed input, cut to :data:`MAX_INPUT_CHARS`: small scalars as they are, anything larger as a short text."""
+    if value is None or isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    if isinstance(value, float):
+        return str(value)
+    if isinstance(value, list | tuple | dict) and len(value) > MAX_INPUT_CHARS:
+        return f"<{'object' if isinstance(value, dict) else 'array'} of {len(value)} items>"
+    if isinstance(value, str | bytes):
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    else:
+        try:
+            text = json.dumps(jsonable_encoder(value), default=str)
+        except (TypeError, ValueError):
+            text = repr(value)
+        if len(text) <= MAX_INPUT_CHARS:
+            return json.loads(text) if text.startswith(("{", "[")) else text
+    if len(text) <= MAX_INPUT_CHARS:
+        return text
+    return f"{text[:MAX_INPUT_CHARS]}… ({len(text)} characters)"
+
+
 def _jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Validation errors made JSON-safe: a NaN or infinite input is echoed as a string, context as text."""
+    """Validation errors made JSON-safe and small: a NaN or infinite input is echoed as a string, context as text,
+    every input cut to a preview, at most :data:`MAX_ERRORS_LISTED` errors."""
 
     def clean(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
@@ -90,8 +135,10 @@ def _jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return value
 
     out = []
-    for err in errors:
-        item = {k: v for k, v in err.items() if k not in ("url", "ctx")}
+    for err in errors[:MAX_ERRORS_LISTED]:
+        item = {k: v for k, v in err.items() if k not in ("url", "ctx", "input")}
+        if "input" in err:
+            item["input"] = _preview(err["input"])
         if "ctx" in err:
             item["ctx"] = {k: str(v) if isinstance(v, Exception) else v for k, v in err["ctx"].items()}
         out.append(clean(item))
@@ -160,28 +207,50 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
                 await follower
             await batcher.stop()
 
-    app = FastAPI(
+    app = _make_fastapi(
+        config,
         title="Music emotion recognition",
         version=API_VERSION,
         summary="Scores music by emotion (happy, sad, angry, relax) from 50 MIRtoolbox features or from audio.",
         description="Predictions carry calibrated probabilities and an accept/review decision; uploaded audio is "
                     "stored in a catalog with its windows, features and predictions, which feeds playlists, the "
-                    "review queue and feedback. Write endpoints need the `X-API-Key` header when the server has a "
-                    "key.",
+                    "review queue and feedback. Write endpoints (and `POST /v1/predict`, unless the server opened "
+                    "it) need the `X-API-Key` header when the server has a key. `GET /v1/model` is the model card.",
         lifespan=lifespan,
-        docs_url=None,
-        redoc_url=None,
     )
     app.state.config = config
     app.state.metrics = metrics
     app.state.batcher = batcher
     app.state.model_service = service
     app.state.model_cards = {}  # GET /v1/model: one registry read per served version
-    for router in (health.router, predict.router, model.router, tracks.router, review.router, playlists.router,
-                   feedback.router):
-        app.include_router(router)
+    routers = (health.router, predict.router, model.router, tracks.router, review.router, playlists.router,
+               feedback.router)
+    for router in routers:
+        app.include_router(router, responses=ERROR_RESPONSES | (WRITE_RESPONSES if _writes(router) else {}))
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # added innermost first: the guard sees requests after metrics started timing them, CORS wraps everything
+    app.add_middleware(DoorGuard, config=config)
+    app.add_middleware(MetricsMiddleware, metrics=metrics,
+                       known_paths=frozenset(p for router in (app, *routers) for r in router.routes
+                                             if "{" not in (p := getattr(r, "path", None) or "{")))
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(config.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["X-API-Key", "Content-Type"], max_age=600)
     return app
+
+
+def _writes(router: APIRouter) -> bool:
+    return any(WRITE_METHODS & set(getattr(route, "methods", ()) or ()) for route in router.routes)
+
+
+def _make_fastapi(config: ServeConfig, **kwargs: Any) -> FastAPI:
+    """FastAPI with ``/docs`` and ``/redoc`` from vendored assets (``fastapi-offline``), or with no docs pages."""
+    if not config.docs:
+        return FastAPI(docs_url=None, redoc_url=None, **kwargs)
+    from fastapi_offline import FastAPIOffline
+
+    return FastAPIOffline(**kwargs)

@@ -43,3 +43,14 @@ class ServeConfig:
     max_duration_s: float = 15 * 60.0
     # a compiled model is served only when it matches predict_proba this closely on probe rows
     compile_model: bool = True
+    # the front door (mer.api.guard), checked from the headers before any body is read
+    predict_requires_key: bool = True  # POST /v1/predict needs X-API-Key too when a key is configured
+    max_body_bytes: int = 8 * 1024 * 1024  # JSON bodies (1,000 rows of the 50 features take about 2 MB)
+    request_timeout_s: float | None = 120.0  # None: no limit
+    # browser origins allowed to call the API (CORS); empty: no CORS headers. MER_CORS_ORIGINS="https://a,https://b"
+    cors_origins: tuple[str, ...] = field(default_factory=lambda: cors_origins_from_env())
+    docs: bool = True  # /docs and /redoc, served from assets in the package (no CDN)
+
+
+def cors_origins_from_env() -> tuple[str, ...]:
+    return tuple(o.strip() for o in os.environ.get("MER_CORS_ORIGINS", "").split(",") if o.strip())

@@ -20,7 +20,8 @@ from mer.api.model_service import ModelService, ServedModel
 
 API_KEY_HEADER = "X-API-Key"
 _api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
-                               description="Required by write endpoints when the server was started with a key.")
+                               description="Required by write endpoints (and by POST /v1/predict unless the server "
+                                           "opened it) when the server was started with a key.")
 
 
 async def get_config(request: Request) -> ServeConfig:
@@ -68,8 +69,18 @@ async def require_api_key(
                             headers={"WWW-Authenticate": "ApiKey"})
 
 
+async def require_predict_key(
+    config: Annotated[ServeConfig, Depends(get_config)],
+    key: Annotated[str | None, Security(_api_key_header)] = None,
+) -> None:
+    """``POST /v1/predict`` needs the key too, unless the server was started with ``predict_requires_key`` off."""
+    if config.predict_requires_key:
+        await require_api_key(config, key)
+
+
 ConfigDep = Annotated[ServeConfig, Depends(get_config)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ModelDep = Annotated[ServedModel, Depends(get_model)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 WriteAccess = Depends(require_api_key)
+PredictAccess = Depends(require_predict_key)

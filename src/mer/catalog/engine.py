@@ -10,6 +10,7 @@ snapshot, which WAL refuses at once with SQLITE_BUSY whatever the timeout.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,24 @@ def normalise_url(url: str | URL) -> URL:
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     return u
+
+
+# scheme://user:password@ — the password part of any URL inside a text (an error message, a log line)
+# (greedy up to the last "@" before the host, so an unescaped "@" inside the password is hidden too)
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<password>[^\s/]*)(?=@)")
+
+
+def redact_url(url: str | URL) -> str:
+    """``url`` fit to print or log: the password replaced by ``***`` (SQLAlchemy's ``hide_password``)."""
+    try:
+        return redact_secrets(normalise_url(url).render_as_string(hide_password=True))
+    except Exception:  # noqa: BLE001 — not even a URL: still never show what looks like a password
+        return redact_secrets(str(url))
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` in it replaced by ``***``."""
+    return _PASSWORD_IN_URL.sub(r"\g<head>***", text)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

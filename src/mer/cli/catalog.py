@@ -31,12 +31,13 @@ def db_upgrade(db: DbOption = None) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from mer.catalog import init_db
+    from mer.catalog.engine import redact_secrets, redact_url
 
     url = _url(db)
     try:
         revision = init_db(url)
     except (SQLAlchemyError, ValueError) as exc:
-        fail(f"cannot migrate {url}: {str(exc).splitlines()[0]}")
+        fail(f"cannot migrate {redact_url(url)}: {redact_secrets(str(exc).splitlines()[0])}")
     console.print(f"catalog at revision [green]{revision}[/]")
 
 
@@ -54,6 +55,7 @@ def playlist(
 
     from mer.catalog import has_catalog, session_scope
     from mer.catalog import playlist as ranked
+    from mer.catalog.engine import redact_secrets, redact_url
     from mer.catalog.playlist_file import write_playlist
     from mer.schema import normalise_label
 
@@ -63,10 +65,11 @@ def playlist(
     url = _url(db)
     try:
         if not has_catalog(url):
-            fail(f"no catalog at {url} (or it is not at the newest schema): run `mer db upgrade` and score tracks")
+            fail(f"no catalog at {redact_url(url)} (or it is not at the newest schema): run `mer db upgrade` and "
+                 "score tracks")
         with session_scope(url) as session:
             items = ranked(session, chosen, limit)
     except SQLAlchemyError as exc:
-        fail(f"cannot read the catalog at {url}: {str(exc).splitlines()[0]}")
+        fail(f"cannot read the catalog at {redact_url(url)}: {redact_secrets(str(exc).splitlines()[0])}")
     kind = write_playlist(items, output, chosen, as_csv=as_csv)
     console.print(f"{len(items)} {chosen} tracks → {'standard output' if is_stdout(output) else output} ({kind})")

@@ -22,7 +22,9 @@ async def ready(request: Request, response: Response) -> Readiness:
     served = service.current
     if served is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return Readiness(ready=False, reason=service.last_error or "loading the model")
+        from mer.catalog.engine import redact_secrets  # a registry error may quote a URL with its password
+
+        return Readiness(ready=False, reason=redact_secrets(service.last_error or "loading the model"))
     return Readiness(ready=True, model=served.info, compiled=served.compiled)
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile, 
 from starlette.concurrency import run_in_threadpool
 
 from mer.api.config import ServeConfig
-from mer.api.deps import ConfigDep, MetricsDep, ModelDep, WriteAccess
+from mer.api.deps import ConfigDep, MetricsDep, ModelDep, PredictAccess, WriteAccess
 from mer.api.model_service import ServedModel
 from mer.api.schemas import FEATURE_ATTRIBUTES, AudioPrediction, PredictRequest, PredictResponse, Problem
 from mer.api.verdicts import UnscorableRows, verdict, verdicts
@@ -28,7 +28,7 @@ _UPLOAD_CHUNK = 1 << 20
 log = logging.getLogger("mer.api")
 
 
-@router.post("/predict", response_model=PredictResponse, responses=_PROBLEMS,
+@router.post("/predict", response_model=PredictResponse, responses=_PROBLEMS, dependencies=[PredictAccess],
              summary="Score 1 to 1,000 rows of the 50 features")
 async def predict(body: PredictRequest, request: Request, served: ModelDep, config: ConfigDep,
                   metrics: MetricsDep) -> dict[str, Any]:
@@ -42,7 +42,7 @@ async def predict(body: PredictRequest, request: Request, served: ModelDep, conf
         scored = await request.app.state.batcher.submit(X)
     except UnscorableRows as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    metrics.count_verdicts((r["label"] for r in scored.results), (r["decision"] for r in scored.results), "rows")
+    metrics.count_results(scored.results, "rows")
     return {"model": scored.meta, "threshold": config.accept_threshold,
             "predictions": [{"row": i, **r} for i, r in enumerate(scored.results)]}
 
@@ -148,8 +148,7 @@ async def predict_audio(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unusable audio: {exc}") from exc
     finally:
         await file.close()
-    metrics.count_verdicts((w["label"] for w in result["windows"]), (w["decision"] for w in result["windows"]),
-                           "audio")
+    metrics.count_results(result["windows"], "audio")
     return result
 
 
