@@ -64,3 +64,20 @@ def test_a_terminal_gets_a_live_bar_and_a_file_gets_plain_lines(monkeypatch) -> 
     text = log.getvalue()
     assert text.splitlines()[-1].startswith("batch: scoring 2/2 files (100 %), ")  # one line each, never wrapped
     assert "\x1b[" not in text
+
+
+def test_a_callers_estimate_of_the_time_left_replaces_the_rate() -> None:
+    lines: list[str] = []
+    with PlainProgress("training", lines.append, unit="fits", every_s=0) as bar:
+        task = bar.add_task("cross-validation", total=32)
+        bar.update(task, completed=1, eta_s=None)
+        bar.update(task, completed=2, eta_s=125.0)
+    assert lines[0].startswith("training: cross-validation 1/32 fits (3 %), ") and "eta" in lines[0]
+    assert lines[1].startswith("training: cross-validation 2/32 fits (6 %), elapsed 0s, eta 2m0")  # 2m05s or 2m04s
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=120)
+    live = make_progress(terminal, "training")
+    with live:
+        task = live.add_task("cross-validation", total=32)
+        live.update(task, completed=2, eta_s=3725.0)
+        left = live.columns[-1].render(live.tasks[0]).plain
+    assert left in ("1:02:05", "1:02:04")

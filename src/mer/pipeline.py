@@ -49,7 +49,7 @@ def clean_all() -> dict[str, dict]:
     }
 
 
-def train_stage(params: dict, progress: Callable[[int, int, str], None] | None = None, candidate: str | None = None):
+def train_stage(params: dict, progress: Callable[..., None] | None = None, candidate: str | None = None):
     from mer.model.training import train
 
     p = settings.paths()

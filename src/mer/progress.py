@@ -41,10 +41,14 @@ def _rate(done: float, elapsed: float, unit: str) -> str:
     return f"{1 / per_s:.1f} s per {unit.removesuffix('s') or unit}"
 
 
-def progress_line(label: str, description: str, done: float, total: float | None, unit: str, elapsed: float) -> str:
-    """One line: what, how far, how fast, how long until done (from the mean rate since the task started)."""
+def progress_line(label: str, description: str, done: float, total: float | None, unit: str, elapsed: float,
+                  left: float | None = None) -> str:
+    """One line: what, how far, how fast, how long until done — ``left`` when the caller knows better (training
+    estimates it from fit times), else from the mean rate since the task started."""
     head = f"{label}: {description} " if description else f"{label}: "
     count = f"{done:,.0f}/{total:,.0f} {unit} ({100.0 * done / total:.0f} %)" if total else f"{done:,.0f} {unit}"
+    if left is not None:
+        return f"{head}{count}, elapsed {duration(elapsed)}, eta {duration(left)}"
     if done <= 0:
         return f"{head}{count}, elapsed {duration(elapsed)}"
     eta = f", eta {duration(elapsed / done * (total - done))}" if total else ""
@@ -62,17 +66,21 @@ class LineTask:
     completed: float = 0.0
     last_line: float = float("-inf")
     shown: tuple | None = None  # (description, completed) of the last line written
+    deadline: float | None = None  # monotonic time the caller expects the task to end (``eta_s`` given)
 
     def line(self, label: str) -> str:
-        return progress_line(label, self.description, self.completed, self.total, self.unit,
-                             time.monotonic() - self.started)
+        now = time.monotonic()
+        left = None if self.deadline is None else max(0.0, self.deadline - now)
+        return progress_line(label, self.description, self.completed, self.total, self.unit, now - self.started,
+                             left)
 
 
 class PlainProgress:
     """The small part of ``rich.progress.Progress``'s API mer uses, writing plain periodic lines through ``write``.
 
-    ``add_task(description, total=None, unit=...)``, ``advance``, ``update``, ``remove_task``, and use as a context
-    manager; a task's last state is always written when it is removed or the context ends.
+    ``add_task(description, total=None, unit=...)``, ``advance``, ``update`` (``eta_s=``: the caller's own estimate
+    of the seconds left, used instead of the rate), ``remove_task``, and use as a context manager; a task's last state
+    is always written when it is removed or the context ends.
     """
 
     def __init__(self, label: str, write: Callable[[str], None], unit: str = "items", every_s: float | None = None,
@@ -103,8 +111,10 @@ class PlainProgress:
         self.update(task_id, advance=advance)
 
     def update(self, task_id: int, *, advance: float | None = None, completed: float | None = None,
-               total: float | None = None, description: str | None = None, **_fields) -> None:
+               total: float | None = None, description: str | None = None, **fields) -> None:
         task = self.tasks[task_id]
+        if "eta_s" in fields:
+            task.deadline = None if fields["eta_s"] is None else time.monotonic() + fields["eta_s"]
         changed = description is not None and description != task.description
         if description is not None:
             task.description = description

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedGroupKFold
 from support import small_params, uci_rows
@@ -41,12 +42,45 @@ def test_folds_reported_as_they_finish_give_the_same_figures() -> None:
     estimator = build_estimator(small_params("lda")["model"], seed=0)  # the real pipeline: search + calibration
     calls = []
     got = repeated_grouped_cv(estimator, X, y, groups, n_splits=3, n_repeats=2, seed=5, n_jobs=2,
-                              progress=lambda: calls.append(1))
+                              progress=calls.append)
     want = _reference_cv(estimator, X, y, groups, 3, 2, 5)
-    assert len(calls) == 6
+    assert len(calls) == 6 and all(seconds > 0 for seconds in calls)  # each fold's own fit time
     np.testing.assert_array_equal(got.oof_proba, want.oof_proba)
     assert got.folds == want.folds and got.repeat_of_fold == want.repeat_of_fold
     assert got.summary() == want.summary()
+
+
+def test_time_left_comes_from_fold_times_not_from_the_completion_rate(monkeypatch) -> None:
+    from mer.model import training
+
+    clock = {"t": 0.0}
+    monkeypatch.setattr(training.time, "monotonic", lambda: clock["t"])
+    seen = []
+    steps = training._Clock(lambda *a: seen.append(a), n_folds=4, parallel=2, fold_rows=100,
+                            final_rows=(110, 140))
+    steps.now("cross-validation")
+    clock["t"] = 10.0
+    steps.fold(10.0)  # two folds run at once: the CV takes 4 x 10 / 2 = 20 s, then 1.1 + 1.4 folds of 10 s
+    clock["t"] = 10.5
+    steps.fold(10.5)
+    clock["t"] = 21.0
+    steps.fold(10.5)
+    steps.fold(10.5)
+    steps.now("hold-out model")
+    clock["t"] = 30.0
+    steps.done("final model")
+    clock["t"] = 40.0
+    steps.done("saving")
+    assert [(d, t, what) for d, t, what, _ in seen] == [
+        (0, 6, "cross-validation"), (1, 6, "cross-validation"), (2, 6, "cross-validation"),
+        (3, 6, "cross-validation"), (4, 6, "cross-validation"), (4, 6, "hold-out model"), (5, 6, "final model"),
+        (6, 6, "saving")]
+    left = [s for *_, s in seen]
+    # a rate estimate would say 50 s after the first fold (10 s per completion, 5 to go); the clock knows that the
+    # other fold is nearly done: 20 - 10 s of CV left, then (1.1 + 1.4) x 10 s for the two last models
+    assert left[:2] == [None, pytest.approx(35.0)]
+    fold = (10 + 10.5 * 3) / 4
+    assert left[3:] == pytest.approx([2.5 * 31 / 3, 2.5 * fold, 2.5 * fold, 1.4 * fold, 0.0])
 
 
 _LINE = re.compile(r"^training: (?P<doing>[a-z -]+) (?P<done>\d+)/(?P<total>\d+) fits \((?P<pct>\d+) %\), "

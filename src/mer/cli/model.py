@@ -44,8 +44,8 @@ def _train(params: dict, candidate: str | None):
 
     with make_progress(console, "training", unit="fits", transient=True) as bar:
         task = bar.add_task("cross-validation", total=None)
-        result = train_stage(params, candidate=candidate, progress=lambda done, total, doing: bar.update(
-            task, completed=done, total=total, description=doing))
+        result = train_stage(params, candidate=candidate, progress=lambda done, total, doing, left: bar.update(
+            task, completed=done, total=total, description=doing, eta_s=left))
     _print_metrics(result.metrics)
     return result
 

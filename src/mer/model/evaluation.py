@@ -7,6 +7,7 @@ the per-repeat means are reported beside it to show the split-seed spread).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -106,19 +107,21 @@ class CVResult:
 
 
 def _fit_fold(estimator, X, y, train, test, index: int):
+    t0 = time.perf_counter()
     model = clone(estimator).fit(X.iloc[train], y[train])
-    return index, model.predict_proba(X.iloc[test]), model.classes_
+    return index, model.predict_proba(X.iloc[test]), model.classes_, time.perf_counter() - t0
 
 
 def repeated_grouped_cv(
     estimator, X, y, groups, n_splits: int = 10, n_repeats: int = 3, seed: int = 0, n_jobs: int = 1,
-    progress: Callable[[], None] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> CVResult:
     """Fit a fresh clone of ``estimator`` (its search and calibration included) on each outer training part.
 
     Because tuning and every fitted preprocessing step live inside ``estimator``, nothing of a test fold is seen
-    before it is scored. ``progress()`` is called as each fold finishes (in whatever order the workers finish them;
-    the results are put back in fold order, so the figures do not depend on it).
+    before it is scored. ``progress(seconds)`` is called as each fold finishes, with the seconds its fit took (in
+    whatever order the workers finish them; the results are put back in fold order, so the figures do not depend on
+    it).
     """
     y = np.asarray(y)
     splits = []
@@ -127,10 +130,10 @@ def repeated_grouped_cv(
         splits += [(r, tr, te) for tr, te in splitter.split(np.zeros(len(y)), y, groups)]
     jobs = (delayed(_fit_fold)(estimator, X, y, tr, te, i) for i, (_, tr, te) in enumerate(splits))
     results: list = [None] * len(splits)
-    for index, proba, cls in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+    for index, proba, cls, seconds in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
         results[index] = (proba, cls)
         if progress:
-            progress()
+            progress(seconds)
     classes = results[0][1]
     oof = np.full((n_repeats, len(y), len(classes)), np.nan)
     folds, reps = [], []

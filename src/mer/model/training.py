@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import effective_n_jobs
 
 from mer.data.cleaning import DUP_GROUP, duplicate_groups
 from mer.model import plots
@@ -60,21 +61,54 @@ def load_training_table(path: str | Path, dedupe: bool = True) -> TrainingTable:
     return TrainingTable(table[list(FEATURE_NAMES)].astype(float), table[LABEL_COLUMN].to_numpy(), groups, collapsed)
 
 
-Progress = Callable[[int, int, str], None]  # (fits done, fits in all, what runs now)
+Progress = Callable[[int, int, str, float | None], None]  # (fits done, fits in all, what runs now, seconds left)
 
 
-class _Steps:
-    """Counts the fits of one training run for a :data:`Progress` callback (a no-op without one)."""
+class _Clock:
+    """Counts the fits of one training run and estimates the time left, for a :data:`Progress` callback.
 
-    def __init__(self, progress: Progress | None, total: int):
-        self.progress, self.total, self.finished = progress, total, 0
+    The estimate comes from the outer folds' own fit times (measured in the workers), not from the rate of
+    completions, which misleads while ``n_jobs`` folds run at once and again when the two last fits run alone: the CV
+    takes ``folds × mean fold time / parallel`` of wall time, and the hold-out and final models each take a fold's
+    time scaled by their share of rows (a linear cost model; the grid search and calibration scale about so).
+    """
+
+    def __init__(self, progress: Progress | None, n_folds: int, parallel: int, fold_rows: float,
+                 final_rows: tuple[int, int]):
+        self.progress, self.n_folds, self.parallel = progress, n_folds, max(1, min(parallel, n_folds))
+        self.scale = [r / max(fold_rows, 1.0) for r in final_rows]  # cost of the hold-out and final fits in folds
+        self.total = n_folds + len(final_rows)
+        self.fold_s: list[float] = []
+        self.finished = 0
+        self.stage_started = time.monotonic()
+        self.cv_started = self.stage_started
+
+    def _left(self) -> float | None:
+        if not self.fold_s:
+            return None
+        fold = float(np.mean(self.fold_s))
+        now = time.monotonic()
+        if self.finished < self.n_folds:
+            cv_left = max(0.0, self.n_folds * fold / self.parallel - (now - self.cv_started))
+            return cv_left + sum(self.scale) * fold
+        current = self.finished - self.n_folds  # 0: hold-out model running, 1: final model, 2: saving
+        if current >= len(self.scale):
+            return 0.0
+        return max(0.0, self.scale[current] * fold - (now - self.stage_started)) + sum(self.scale[current + 1:]) * fold
 
     def now(self, doing: str) -> None:
         if self.progress:
-            self.progress(self.finished, self.total, doing)
+            self.progress(self.finished, self.total, doing, self._left())
+
+    def fold(self, seconds: float) -> None:
+        self.fold_s.append(seconds)
+        self.finished += 1
+        self.stage_started = time.monotonic()
+        self.now("cross-validation")
 
     def done(self, doing_next: str) -> None:
         self.finished += 1
+        self.stage_started = time.monotonic()
         self.now(doing_next)
 
 
@@ -106,8 +140,9 @@ def train(
 ) -> TrainResult:
     """Evaluate the configured estimator honestly, judge the gates, fit the final model and save everything.
 
-    ``progress(done, total, doing)`` is called as training moves on: ``total`` model fits (the CV's outer folds, then
-    the hold-out model and the final model), ``done`` of them finished, ``doing`` what runs now.
+    ``progress(done, total, doing, seconds_left)`` is called as training moves on: ``total`` model fits (the CV's
+    outer folds, then the hold-out model and the final model), ``done`` of them finished, ``doing`` what runs now, and
+    the estimated time left (None until a fold has finished; see :class:`_Clock`).
     """
     import mlflow.sklearn  # slow import: only when training
     from mlflow.models import infer_signature
@@ -115,14 +150,16 @@ def train(
     t0 = time.time()
     data = load_training_table(clean_csv, params["data"].get("dedupe_exact", True))
     split, cv = params["split"], params["cv"]
-    steps = _Steps(progress, cv["folds"] * cv["repeats"] + 2)
-    steps.now("cross-validation")
     dev, hold = holdout_split(data.y, data.groups, split["holdout_fraction"], split["seed"])
+    refit_all = params["model"].get("refit_on_all_rows", True)
+    n_jobs = cv.get("n_jobs", 1)
+    steps = _Clock(progress, cv["folds"] * cv["repeats"], effective_n_jobs(n_jobs), len(dev) * (1 - 1 / cv["folds"]),
+                   final_rows=(len(dev), len(data.y) if refit_all else len(dev)))
+    steps.now("cross-validation")
     estimator = build_estimator(params["model"], candidate=candidate, seed=cv["seed"])
     Xd, yd = data.X.iloc[dev].reset_index(drop=True), data.y[dev]
     result = repeated_grouped_cv(
-        estimator, Xd, yd, data.groups[dev], cv["folds"], cv["repeats"], cv["seed"], cv.get("n_jobs", 1),
-        lambda: steps.done("cross-validation"),
+        estimator, Xd, yd, data.groups[dev], cv["folds"], cv["repeats"], cv["seed"], n_jobs, steps.fold,
     )
     summary = result.summary()
     steps.now("hold-out model")
@@ -134,7 +171,6 @@ def train(
     gates = evaluate_gates(summary, holdout, len(hold), params["gates"])
     fairness_gap = summary["class_f1_gap"]["mean"]
 
-    refit_all = params["model"].get("refit_on_all_rows", True)
     final = build_estimator(params["model"], candidate=candidate, seed=cv["seed"]).fit(
         data.X if refit_all else Xd, data.y if refit_all else yd
     )
