@@ -222,3 +222,18 @@ def test_cors_origins_are_configurable(in_trained_project) -> None:
         assert "access-control-allow-origin" not in other.headers
     with TestClient(create_app(make_config(in_trained_project, "catalog-doors-nocors.db"))) as c:
         assert "access-control-allow-origin" not in c.get("/health", headers={"Origin": "https://ui.example"}).headers
+
+
+def test_upload_answers_carry_the_window_ids_feedback_takes(client) -> None:
+    from api_support import ORACLE
+
+    clip = ORACLE / "wesnoth_sad.flac"
+    r = client.post("/v1/predict/audio", files={"file": (clip.name, clip.read_bytes(), "audio/flac")}, headers=KEY)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    ids = [w["window_id"] for w in body["windows"]]
+    detail = client.get(f"/v1/tracks/{body['track_id']}").json()
+    assert ids == [w["id"] for w in sorted(detail["windows"], key=lambda w: w["index"])]
+    fb = client.post("/v1/feedback", json={"track_id": body["track_id"], "window_id": ids[0], "label": "sad",
+                                           "source": "test"}, headers=KEY)
+    assert fb.status_code == 201 and fb.json()["window_id"] == ids[0]

@@ -91,6 +91,7 @@ class PredictResponse(BaseModel):
 
 
 class WindowVerdict(Verdict):
+    window_id: int = Field(description="the window's catalog id: POST /v1/feedback takes it with the track_id")
     start_s: float
     end_s: float
     partial: bool = Field(description="the last window, shorter than the window length")

@@ -77,6 +77,15 @@ def _check_duration(path: Path, max_duration_s: float) -> None:
         raise UploadTooLarge(f"audio lasts {info.frames / info.samplerate:.1f} s; the limit is {max_duration_s:g} s")
 
 
+def _window_ids(session, track_id: int) -> list[int]:
+    """The catalog ids of the track's windows in time order: what ``POST /v1/feedback`` takes as ``window_id``."""
+    from sqlalchemy import select
+
+    from mer.catalog.models import Window
+
+    return list(session.scalars(select(Window.id).where(Window.track_id == track_id).order_by(Window.index)))
+
+
 def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfig, method: str,
                      sessions, write_lock) -> dict[str, Any]:
     """Blocking part of an upload (runs in a worker thread): save, check, extract, score, store in the catalog."""
@@ -103,6 +112,7 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
         track_id = save_track(session, path=name, content_hash=track.content_hash, duration_s=track.duration_s,
                               sample_rate=track.sample_rate, channels=track.channels, windows=track.windows,
                               aggregate={**track.aggregate, **model, "aggregate_method": method})
+        window_ids = _window_ids(session, track_id)
     windows = track.windows
     window_verdicts = verdicts(windows)
     return {
@@ -111,9 +121,9 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
         "threshold": config.accept_threshold, "aggregate_method": method, "track": verdict(track.aggregate),
         "ood": bool(windows["ood"].any()),
         "windows": [
-            {"start_s": float(w.start_s), "end_s": float(w.end_s), "partial": bool(w.partial), "ood": bool(w.ood),
-             "ood_features": [f for f in str(w.ood_features or "").split(SEPARATOR) if f], **v}
-            for w, v in zip(windows.itertuples(index=False), window_verdicts, strict=True)
+            {"window_id": wid, "start_s": float(w.start_s), "end_s": float(w.end_s), "partial": bool(w.partial),
+             "ood": bool(w.ood), "ood_features": [f for f in str(w.ood_features or "").split(SEPARATOR) if f], **v}
+            for wid, w, v in zip(window_ids, windows.itertuples(index=False), window_verdicts, strict=True)
         ],
     }
 
