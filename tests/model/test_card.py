@@ -70,6 +70,17 @@ def test_registration_writes_the_card_as_registered_model_and_version_descriptio
         assert [g["name"] for g in back.fields["gates"]] == [g["name"] for g in metrics["gates"]]
         artifact = client.download_artifacts(reg.run_id, "model_card.md", str(tmp_path))
         assert Path(artifact).read_text(encoding="utf-8") == version.description
+
+        # a version registered before cards existed (no description) gets its card from its run's metrics.json
+        from mer.model.registry import describe_existing
+
+        client.update_model_version(reg.name, reg.version, description="")
+        client.update_registered_model(reg.name, description="")
+        assert describe_existing(reg.name) == [reg.version]
+        again = client.get_model_version(reg.name, reg.version).description
+        assert again.startswith(f"# {reg.name} version {reg.version} — model card") and "| macro-F1 |" in again
+        assert client.get_registered_model(reg.name).description == again
+        assert describe_existing(reg.name) == []  # described versions are left alone
     from mer.catalog import dispose_engines
 
     dispose_engines()

@@ -131,6 +131,34 @@ def describe(client, name: str, version: str, metrics: dict, params: dict, data_
     return card
 
 
+def describe_existing(name: str | None = None) -> list[str]:
+    """Write the model card of every registered version that has no description yet (versions registered before
+    cards existed), from the ``metrics.json`` its run logged; the registered model gets the champion's card. Returns
+    the versions described."""
+    mlflow = _mlflow()
+    from mlflow import MlflowClient
+
+    from mer.model.card import card_from_registry
+
+    name = name or settings.model_name()
+    client = MlflowClient()
+    champion = champion_version(name)
+    done = []
+    for mv in client.search_model_versions(f"name='{name}'"):
+        if mv.description or not mv.run_id:
+            continue
+        try:
+            mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/metrics.json")
+        except Exception:  # noqa: BLE001 — a run without its figures gets no card rather than an empty one
+            continue
+        card = card_from_registry(client, name, str(mv.version))
+        client.update_model_version(name=name, version=str(mv.version), description=card.markdown)
+        if str(mv.version) == champion:
+            client.update_registered_model(name=name, description=card.markdown)
+        done.append(str(mv.version))
+    return sorted(done, key=int)
+
+
 def champion_version(name: str | None = None) -> str | None:
     """The version the ``champion`` alias points at, or None when there is none yet."""
     _mlflow()
