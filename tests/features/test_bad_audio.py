@@ -117,7 +117,7 @@ def test_a_failing_feature_becomes_an_error_record(
     real = ex.EXTRACTORS["mirrms"]
 
     def flaky(clip: ex.Clip) -> float:
-        if len(clip.x) > 2 * SR:
+        if len(clip.x) > 2 * clip.sr:  # longer than 2 s
             raise FloatingPointError("boom")
         return real(clip)
 
@@ -151,13 +151,15 @@ def test_8bit_wav_matches_16bit_within_quantisation(tmp_path: Path) -> None:
     assert u8["_MFCC_Mean_1"] == pytest.approx(s16["_MFCC_Mean_1"], rel=0.05)
 
 
-def test_96k_is_used_natively(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sample_rate", [44_100, None])
+def test_96k_works_resampled_and_natively(tmp_path: Path, sample_rate: int | None) -> None:
     sr = 96_000
     t = np.arange(2 * sr) / sr
     x = 0.5 * np.sin(2 * np.pi * 440.0 * t)
     path = _write(tmp_path / "hi.wav", x, sr=sr, subtype="FLOAT")
     assert load_audio(path)[1] == sr
-    row = ex.extract(path).iloc[0]
+    assert load_audio(path, sample_rate)[1] == (sample_rate or sr)
+    row = ex.extract(path, sample_rate=sample_rate).iloc[0]
     chroma = row[[f"_Chromagram_Mean_{k}" for k in range(1, 13)]].to_numpy(dtype=float)
     assert int(np.argmax(chroma)) == 9  # A
     assert row["_Rolloff_Mean"] == pytest.approx(440.0, abs=2.0)

@@ -104,7 +104,7 @@ def track_75s() -> np.ndarray:
 
 
 def test_75s_track_rows_and_partial_flag(track_75s: np.ndarray) -> None:
-    kept = ex.extract(track_75s, SR, min_last_s=15.0)
+    kept = ex.extract(track_75s, SR, min_last_s=15.0, sample_rate=None)  # native: rows comparable to extract_clip
     assert list(kept.columns) == list(ex.COLUMNS)
     assert kept[["start_s", "end_s"]].to_numpy().tolist() == [[0, 30], [30, 60], [60, 75]]
     assert kept["partial"].tolist() == [False, False, True]
@@ -115,14 +115,14 @@ def test_75s_track_rows_and_partial_flag(track_75s: np.ndarray) -> None:
     # windows differ (the chord moves), so rows are not copies of each other
     assert kept.loc[0, "_Chromagram_Mean_1"] != kept.loc[1, "_Chromagram_Mean_1"]
 
-    dropped = ex.extract(track_75s, SR, min_last_s=20.0)
+    dropped = ex.extract(track_75s, SR, min_last_s=20.0, sample_rate=None)
     assert dropped["end_s"].tolist() == [30, 60] and not dropped["partial"].any()
     pd.testing.assert_frame_equal(dropped, kept.iloc[:2])
 
 
 def test_hop_shorter_than_window(track_75s: np.ndarray) -> None:
     x = track_75s[: 40 * SR]
-    rows = ex.extract(x, SR, window_s=20.0, hop_s=10.0, min_last_s=5.0)
+    rows = ex.extract(x, SR, window_s=20.0, hop_s=10.0, min_last_s=5.0, sample_rate=None)
     assert rows[["start_s", "end_s"]].to_numpy().tolist() == [[0, 20], [10, 30], [20, 40]]
     middle = ex.extract_clip(x[10 * SR : 30 * SR], SR)
     np.testing.assert_array_equal(_features(rows, 1), list(middle.values()))

@@ -28,7 +28,16 @@ import numpy as np
 import pandas as pd
 
 from mer.features import attack, chroma, dynamics, fluctuation, mfcc, ood, roughness, spectral, tempo
-from mer.features.audio import MIN_DURATION_S, AudioError, AudioStream, check_duration, check_signal, to_mono
+from mer.features.audio import (
+    MIN_DURATION_S,
+    TARGET_SAMPLE_RATE,
+    AudioError,
+    AudioStream,
+    check_duration,
+    check_signal,
+    resample,
+    to_mono,
+)
 from mer.features.blocks import hamming_spectrum
 from mer.features.envelope import Envelope
 from mer.schema import FEATURE_NAMES, FEATURES
@@ -243,11 +252,13 @@ def extract(
     min_last_s: float = DEFAULT_MIN_LAST_S,
     ood_margin: float = ood.DEFAULT_MARGIN,
     name: str | None = None,
+    sample_rate: int | None = TARGET_SAMPLE_RATE,
 ) -> pd.DataFrame:
     """Feature rows of one file or sample array, one per window (columns :data:`COLUMNS`).
 
-    ``source`` is a path (decoded at its native rate, channels averaged, one block at a time so a long track is
-    never held whole) or an array — 1-D, or (frames, channels) — with its rate ``sr``. ``name`` overrides the
+    ``source`` is a path (decoded with channels averaged, one block at a time so a long track is never held whole)
+    or an array — 1-D, or (frames, channels) — with its rate ``sr``. Either is resampled to ``sample_rate``
+    (default 44.1 kHz; None keeps the native rate: ``audio`` module docstring). ``name`` overrides the
     ``file`` column. Raises :class:`AudioError` when the audio is unusable (also when a file breaks after its
     first windows: a file gives all its rows or an error).
     """
@@ -256,13 +267,14 @@ def extract(
         if isinstance(source, str | Path):
             if sr is not None:
                 raise ValueError("sr is read from the file; pass it only with a sample array")
-            stream = stack.enter_context(AudioStream(source))
+            stream = stack.enter_context(AudioStream(source, sample_rate))
             label, rate, blocks = name or str(source), stream.sr, stream.blocks()
         else:
             if sr is None:
                 raise ValueError("a sample array needs its sample rate: extract(x, sr)")
-            label, rate = name or ARRAY_LABEL, int(sr)
-            blocks = [check_signal(to_mono(source, label), rate, label)]
+            label, native = name or ARRAY_LABEL, int(sr)
+            rate = int(sample_rate or native)
+            blocks = [resample(check_signal(to_mono(source, label), native, label, sample_rate), native, rate)]
         planner = WindowPlanner(rate, window_s, hop_s, min_last_s)
         rows = [
             {"file": label, "start_s": w.start / rate, "end_s": w.stop / rate, **extract_clip(clip, rate),
@@ -294,6 +306,7 @@ def extract_many(
     hop_s: float = DEFAULT_HOP_S,
     min_last_s: float = DEFAULT_MIN_LAST_S,
     ood_margin: float = ood.DEFAULT_MARGIN,
+    sample_rate: int | None = TARGET_SAMPLE_RATE,
 ) -> Iterator[FileResult]:
     """:func:`extract` over many files, one :class:`FileResult` per file, in order.
 
@@ -304,7 +317,8 @@ def extract_many(
     for path in paths:
         label, t0 = str(path), time.perf_counter()
         try:
-            rows = extract(path, window_s=window_s, hop_s=hop_s, min_last_s=min_last_s, ood_margin=ood_margin)
+            rows = extract(path, window_s=window_s, hop_s=hop_s, min_last_s=min_last_s, ood_margin=ood_margin,
+                           sample_rate=sample_rate)
         except AudioError as exc:
             error = str(exc).removeprefix(f"{label}: ")
         except Exception as exc:  # noqa: BLE001 — a bug on one odd file must not stop the batch
