@@ -227,6 +227,9 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
                feedback.router)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES | (WRITE_RESPONSES if _writes(router) else {}))
+    from mer.web import mount_dashboard  # the web dashboard at / (pages and static assets inside the package)
+
+    mount_dashboard(app)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
