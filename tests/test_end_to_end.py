@@ -13,8 +13,8 @@ from support import LENIENT_GATES
 from typer.testing import CliRunner
 
 from mer.cli import app
-from mer.decision import DECISION_COLUMNS
 from mer.schema import FEATURE_NAMES
+from mer.scoring import SCORED_COLUMNS
 
 runner = CliRunner()
 
@@ -33,9 +33,11 @@ def test_run_registers_champion_predicts_and_gates_hold_the_alias(project: Path)
     assert first.exit_code == 0, first.output
     assert "no champion" in first.output and "as champion" in first.output
     preds = pd.read_csv(project / "reports" / "example_predictions.csv")
-    assert len(preds) == 25 and list(preds.columns[1:]) == list(DECISION_COLUMNS)
-    np.testing.assert_allclose(preds.filter(like="p_").sum(axis=1), 1.0, atol=1e-9)
-    assert set(preds["decision"]) <= {"accept", "review"}
+    assert len(preds) == 25 and list(preds.columns) == ["line", *SCORED_COLUMNS]
+    scored = preds.filter(like="p_").notna().all(axis=1)
+    np.testing.assert_allclose(preds[scored].filter(like="p_").sum(axis=1), 1.0, atol=1e-9)
+    assert set(preds["decision"]) <= {"accept", "review", "unscorable"} and preds["reason"].notna().all()
+    assert set(preds["model_version"]) == {1} and set(preds["model_alias"]) == {"champion"}
     metrics = json.loads((project / "reports" / "metrics.json").read_text())
     assert metrics["cv"]["protocol"]["folds"] == 3 and metrics["rows"]["used"] == 388
     for png in ("confusion_matrix.png", "reliability.png", "class_f1.png"):

@@ -71,11 +71,45 @@ FEATURES: tuple[Feature, ...] = (
 FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
 FEATURE_RANGES: dict[str, tuple[float, float]] = {f.name: (f.low, f.high) for f in FEATURES}
 assert len(FEATURE_NAMES) == 50 and len(set(FEATURE_NAMES)) == 50
-# The columns our audio extractor does not reproduce within the issue's tolerance on real music (MIRtoolbox's tempo
-# peak choice and 1.7.1 attack-phase rule; ``python bench/fidelity.py``). A model meant to decide the same on our
-# features as on MIRtoolbox's leaves them out (``model.exclude_features`` in params.yaml).
-UNREPRODUCED_FEATURES: tuple[str, ...] = ("_Tempo_Mean", "_AttackTime_Mean", "_AttackTime_Slope")
 
+# What each feature measures, in plain words, for reasons a listener can read ("spectral flatness far above any
+# training clip"); the MIRtoolbox column name stays the key.
+_PLAIN: dict[str, str] = {
+    "_RMSenergy_Mean": "loudness (RMS energy)",
+    "_Lowenergy_Mean": "share of quiet frames",
+    "_Fluctuation_Mean": "rhythmic fluctuation",
+    "_Tempo_Mean": "tempo",
+    **{f"_MFCC_Mean_{k}": f"timbre coefficient {k} (MFCC)" for k in range(1, 14)},
+    "_Roughness_Mean": "roughness (sensory dissonance)",
+    "_Roughness_Slope": "trend of roughness",
+    "_Zero-crossingrate_Mean": "zero-crossing rate (noisiness)",
+    "_AttackTime_Mean": "note attack time",
+    "_AttackTime_Slope": "trend of note attack time",
+    "_Rolloff_Mean": "spectral rolloff (where 85 % of the energy lies below)",
+    "_Eventdensity_Mean": "note onsets per second",
+    "_Pulseclarity_Mean": "beat clarity",
+    "_Brightness_Mean": "brightness (share of energy above 1.5 kHz)",
+    "_Spectralcentroid_Mean": "spectral centroid (centre of the spectrum)",
+    "_Spectralspread_Mean": "spectral spread",
+    "_Spectralskewness_Mean": "spectral skewness",
+    "_Spectralkurtosis_Mean": "spectral peakiness (kurtosis)",
+    "_Spectralflatness_Mean": "spectral flatness",
+    "_EntropyofSpectrum_Mean": "spectral entropy",
+    **{f"_Chromagram_Mean_{k}": f"strength of pitch class {pc}" for k, pc in enumerate(PITCH_CLASSES, 1)},
+    "_HarmonicChangeDetectionFunction_Mean": "harmonic change",
+    "_HarmonicChangeDetectionFunction_Std": "variation of harmonic change",
+    "_HarmonicChangeDetectionFunction_Slope": "trend of harmonic change",
+    "_HarmonicChangeDetectionFunction_PeriodFreq": "rate of harmonic change",
+    "_HarmonicChangeDetectionFunction_PeriodAmp": "regularity of harmonic change",
+    "_HarmonicChangeDetectionFunction_PeriodEntropy": "irregularity of harmonic change",
+}
+assert set(_PLAIN) == set(FEATURE_NAMES)
+PLAIN_NAMES: dict[str, str] = {n: _PLAIN[n] for n in FEATURE_NAMES}
+
+
+def plain_name(feature: str) -> str:
+    """The feature in plain words (``_Spectralflatness_Mean`` → ``spectral flatness``); unknown names unchanged."""
+    return PLAIN_NAMES.get(feature, feature)
 # Every spelling a user's export may use for a class, after lower-casing and stripping. Unknown labels are reported,
 # never guessed: a label not in this table makes its row unusable.
 LABEL_SYNONYMS: dict[str, str] = {

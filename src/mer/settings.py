@@ -98,11 +98,12 @@ def _read_params(path: Path, mtime: float) -> dict[str, Any]:
 
 
 def load_params(path: str | Path | None = None) -> dict[str, Any]:
-    """The parsed ``params.yaml`` (cached until the file changes)."""
+    """The parsed ``params.yaml`` (cached until the file changes), checked: an option value that is not one of its
+    choices (``search: randm``) raises :class:`SettingsError`."""
     p = Path(path) if path else require_project().params
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such params file")
-    return _read_params(p, p.stat().st_mtime)
+    return check_params(_read_params(p, p.stat().st_mtime))
 
 
 def model_name(params: dict[str, Any] | None = None) -> str:
@@ -110,3 +111,121 @@ def model_name(params: dict[str, Any] | None = None) -> str:
     if env := os.environ.get("MER_MODEL_NAME"):
         return env
     return ((params or {}).get("registry") or {}).get("model_name", MODEL_NAME_DEFAULT)
+
+
+# ------------------------------------------------------------------------------------------- typed settings --
+# params.yaml is read once at a door (a CLI command, `mer serve`, a batch) and resolved into these frozen
+# dataclasses; the library takes them as arguments and never re-reads the file or falls back to a literal.
+
+CHAMPION_ALIAS = "champion"
+AGGREGATIONS: tuple[str, ...] = ("mean", "vote")
+# every option of params.yaml that takes one of a few words: an unknown word is an error, never a silent fallback
+CHOICES: dict[tuple[str, str], tuple[object, ...]] = {
+    ("data", "train_on"): ("uci", "course"),
+    ("model", "candidate"): ("logreg", "svm", "lda", "rf", "et", "gb", "vote", "ensemble"),
+    ("model", "scaler"): ("power", "standard", "robust"),
+    ("model", "calibration"): ("temperature", "sigmoid", "isotonic", None),
+    ("model", "search"): ("grid", "random"),
+    ("decision", "aggregate"): AGGREGATIONS,
+}
+
+
+class SettingsError(ValueError):
+    """A value in params.yaml (or an option) that is not allowed; the message names the key and the choices."""
+
+
+def check_choice(key: tuple[str, str], value: object) -> object:
+    allowed = CHOICES[key]
+    if value not in allowed:
+        names = ["null" if a is None else str(a) for a in allowed]
+        shown = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        raise SettingsError(f"{'.'.join(key)}: {value!r} is not allowed; choose {shown}")
+    return value
+
+
+def check_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` unchanged, or :class:`SettingsError` for the first option whose value is not one of its choices."""
+    for (section, key) in CHOICES:
+        block = params.get(section) or {}
+        if key in block:
+            check_choice((section, key), block[key])
+    decision_settings(params)  # numbers in range
+    return params
+
+
+@dataclass(frozen=True)
+class DecisionSettings:
+    """The decision rule's knobs (``params.yaml: decision``), documented in :mod:`mer.decision`.
+
+    * ``accept_threshold`` — a clip (window, row) is accepted when its top probability reaches it;
+    * ``aggregate`` — windows → track probabilities: ``mean`` (duration-weighted) or ``vote``;
+    * ``ood_margin`` — the out-of-distribution guard's slack, a fraction of each feature's UCI range
+      (:mod:`mer.features.ood`); a row outside it is ``unscorable``;
+    * ``track_min_share`` / ``track_max_other`` — a track whose mean is not confident is still accepted when
+      windows accepted on their own with its label cover at least ``track_min_share`` of its scorable time and
+      windows accepted with any other one mood cover less than ``track_max_other``
+      (:func:`mer.decision.track_decision`);
+    * ``track_min_scorable`` — a track with less scorable time than this share is ``unscorable``.
+    """
+
+    accept_threshold: float = 0.75
+    aggregate: str = "mean"
+    ood_margin: float = 0.1
+    track_min_share: float = 0.5
+    track_max_other: float = 0.25
+    track_min_scorable: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("accept_threshold", "track_min_share", "track_max_other", "track_min_scorable"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise SettingsError(f"decision.{name}: {value!r} is not a number in [0, 1]")
+        if not (isinstance(self.ood_margin, int | float) and self.ood_margin >= 0):
+            raise SettingsError(f"decision.ood_margin: {self.ood_margin!r} is not a number >= 0")
+        check_choice(("decision", "aggregate"), self.aggregate)
+
+    def replace(self, **changes: Any) -> DecisionSettings:
+        """A copy with the options given (``None`` values are ignored: an option left unset at a door)."""
+        from dataclasses import replace
+
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which registered model a door scores with: ``models:/<name>@<alias>``."""
+
+    name: str = MODEL_NAME_DEFAULT
+    alias: str = CHAMPION_ALIAS
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.name}@{self.alias}"
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """Everything a door resolves once: the decision rule and the model to load."""
+
+    decision: DecisionSettings = DecisionSettings()
+    model: ModelRef = ModelRef()
+
+
+def decision_settings(params: dict[str, Any] | None = None) -> DecisionSettings:
+    block = dict((params or {}).get("decision") or {})
+    unknown = sorted(set(block) - set(DecisionSettings.__dataclass_fields__))
+    if unknown:
+        raise SettingsError(f"decision: unknown option(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(DecisionSettings.__dataclass_fields__)}")
+    return DecisionSettings(**block)
+
+
+def scoring_settings(params: dict[str, Any] | None = None, alias: str | None = None) -> ScoringSettings:
+    """The typed settings of ``params`` (default: the project's params.yaml, or the defaults when there is none)."""
+    if params is None:
+        try:
+            params = load_params()
+        except FileNotFoundError:  # a container or a test without params.yaml: the documented defaults
+            params = {}
+    check_params(params)
+    return ScoringSettings(decision_settings(params), ModelRef(model_name(params), alias or CHAMPION_ALIAS))

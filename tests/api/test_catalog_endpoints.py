@@ -37,20 +37,32 @@ def test_one_track_or_404(client, track_ids) -> None:
     assert client.get(f"/v1/tracks/{2**70}").status_code == 404
 
 
-def test_review_queue_lists_low_confidence_tracks_least_confident_first(client, track_ids) -> None:
-    queue = client.get("/v1/review").json()
+def test_review_queue_lists_everything_not_accepted_least_confident_first_in_pages(client, track_ids) -> None:
+    page = client.get("/v1/review").json()
     tracks = [client.get(f"/v1/tracks/{i}").json() for i in track_ids]
-    expected = sorted((t for t in tracks if t["decision"] == "review"), key=lambda t: t["confidence"])
-    assert [q["track_id"] for q in queue] == [t["id"] for t in expected]
+    expected = sorted((t for t in tracks if t["decision"] != "accept"), key=lambda t: t["confidence"])
+    assert [q["track_id"] for q in page["items"]] == [t["id"] for t in expected]
+    assert page["total"] == len(expected) and all(q["reason"] for q in page["items"])
+    assert (page["limit"], page["offset"], page["level"]) == (50, 0, "track")
+    second = client.get("/v1/review", params={"limit": 1, "offset": 1}).json()
+    assert [q["track_id"] for q in second["items"]] == [t["id"] for t in expected[1:2]]
     assert client.get("/v1/review", params={"level": "window"}).status_code == 200
     assert client.get("/v1/review", params={"level": "album"}).status_code == 422
+    assert client.get("/v1/review", params={"offset": -1}).status_code == 422
 
 
 @pytest.mark.parametrize("mood", ["happy", "sad", "angry", "relax"])
-def test_playlists_rank_by_the_mood_probability(client, track_ids, mood) -> None:
+def test_playlists_rank_by_the_mood_probability_without_unscorable_tracks(client, track_ids, mood) -> None:
     body = client.get(f"/v1/playlists/{mood}", params={"limit": 2}).json()
     probs = [item["probability"] for item in body["items"]]
-    assert body["mood"] == mood and len(probs) == 2 and probs == sorted(probs, reverse=True)
+    scorable = [t for t in client.get("/v1/tracks").json()["items"] if t["decision"] != "unscorable"]
+    assert body["mood"] == mood and probs == sorted(probs, reverse=True)
+    assert body["total"] == len(scorable) and len(probs) == min(2, len(scorable))
+    assert all(item["decision"] != "unscorable" for item in body["items"])
+    top = max(t[f"p_{mood}"] for t in scorable)
+    strict = client.get(f"/v1/playlists/{mood}", params={"min_probability": top}).json()
+    assert strict["total"] >= 1 and all(item["probability"] >= top for item in strict["items"])
+    assert client.get(f"/v1/playlists/{mood}", params={"min_probability": 1.5}).status_code == 422
 
 
 def test_unknown_mood_is_422(client) -> None:

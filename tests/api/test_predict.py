@@ -22,8 +22,11 @@ def test_rows_get_probabilities_label_decision_and_top2(client, example_rows) ->
         assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-9)
         assert p["label"] == max(probs, key=probs.get) == p["top2"][0]
         assert p["confidence"] == probs[p["label"]]
-        assert p["decision"] == ("accept" if p["confidence"] >= 0.75 else "review")
+        expected = "unscorable" if p["ood"] else "accept" if p["confidence"] >= 0.75 else "review"
+        assert p["decision"] == expected and p["reason"]
         assert len(set(p["top2"])) == 2
+        assert p["valence"] == pytest.approx(probs["happy"] + probs["relax"] - probs["sad"] - probs["angry"])
+        assert p["arousal"] == pytest.approx(probs["happy"] + probs["angry"] - probs["sad"] - probs["relax"])
 
 
 def test_predictions_match_the_registered_model(client, example_rows) -> None:
@@ -86,3 +89,39 @@ def test_row_count_limits(client, example_rows) -> None:
 def test_malformed_bodies_are_4xx_with_a_reason(client, body) -> None:
     r = _post_raw(client, body)
     assert r.status_code == 422 and r.json()["detail"]
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("_Tempo_Mean", 1e300, "tempo far above any training clip"),
+    ("_Tempo_Mean", -5.0, "tempo below any training clip (-5 < 48.3)"),
+    ("_Spectralflatness_Mean", 0.85, "noise-like spectrum: spectral flatness far above any training clip"),
+    ("_RMSenergy_Mean", 0.0001, "near silence"),
+])
+def test_out_of_range_rows_are_unscorable_never_accepted(client, field, value, words) -> None:
+    from support import uci_rows
+
+    X, _ = uci_rows()
+    rows = X.head(3).to_dict("records")
+    rows[1][field] = value
+    r = client.post("/v1/predict", json={"rows": rows})
+    assert r.status_code == 200, r.text
+    preds = r.json()["predictions"]
+    assert preds[1]["decision"] == "unscorable" and words in preds[1]["reason"], preds[1]["reason"]
+    assert preds[1]["ood"] and field in preds[1]["ood_features"]
+    assert all(p["decision"] != "unscorable" for p in (preds[0], preds[2]))  # training rows are in range
+
+
+def test_predict_agrees_with_the_scoring_core(client, example_rows) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from mer.model.registry import load_champion
+    from mer.scoring import Scorer, score_matrix
+    from mer.settings import DecisionSettings
+
+    body = client.post("/v1/predict", json={"rows": example_rows}).json()
+    core = score_matrix(Scorer(load_champion("music-emotion"), "music-emotion", "2", "champion"),
+                        pd.DataFrame(example_rows)[list(FEATURE_NAMES)].to_numpy(float), DecisionSettings())
+    assert [p["decision"] for p in body["predictions"]] == core["decision"].tolist()
+    assert [p["reason"] for p in body["predictions"]] == core["reason"].tolist()
+    np.testing.assert_allclose([p["valence"] for p in body["predictions"]], core["valence"], atol=1e-9)

@@ -17,6 +17,7 @@ from mer.cli import app
 from mer.data.cleaning import clean_table
 from mer.decision import PROBA_COLUMNS
 from mer.schema import FEATURE_NAMES
+from mer.settings import DecisionSettings
 
 runner = CliRunner()
 
@@ -37,8 +38,14 @@ def test_a_folder_gives_one_row_per_window_and_one_per_track(in_project: Path, a
     assert list(windows.columns) == list(WINDOW_COLUMNS)
     assert len(windows) == 8 and windows["content_hash"].is_unique  # 3-5 s clips: one window each
     assert set(windows["model_name"]) == {"music-emotion"} and set(windows["model_version"]) == {"1"}
-    np.testing.assert_allclose(windows[list(PROBA_COLUMNS)].sum(axis=1), 1.0, atol=1e-9)
-    assert windows["label"].isin(["happy", "sad", "angry", "relax"]).all()
+    # test tones are not music the model can judge: unscorable with a reason, and without probabilities when a
+    # feature is undefined (the model is never asked about a row with a missing value)
+    assert windows["reason"].str.len().gt(5).all()
+    scored = windows[list(PROBA_COLUMNS)].notna().all(axis=1)
+    assert (windows.loc[~scored, "decision"] == "unscorable").all()
+    np.testing.assert_allclose(windows.loc[scored, list(PROBA_COLUMNS)].sum(axis=1), 1.0, atol=1e-9)
+    assert windows.loc[scored, "label"].isin(["happy", "sad", "angry", "relax"]).all()
+    assert set(windows["model_alias"]) == {"champion"}
     tracks = pd.read_parquet(out.with_suffix(".tracks.parquet"))
     assert list(tracks.columns) == list(TRACK_COLUMNS) and len(tracks) == 8
     assert sorted(tracks["file"]) == sorted(str(p) for p in audio_dir.rglob("clip*"))
@@ -84,11 +91,12 @@ def test_a_features_csv_is_scored_like_mer_predict(in_project: Path, tmp_path: P
     output = batch(UCI_CSV, "-o", out, "--workers", "1")
     assert "400 rows scored" in output
     scored = pd.read_parquet(out)
-    assert list(scored.columns[:2]) == ["row", FEATURE_NAMES[0]] and list(scored["row"]) == list(range(1, 401))
+    assert list(scored.columns[:2]) == ["line", FEATURE_NAMES[0]] and list(scored["line"]) == list(range(2, 402))
     runner.invoke(app, ["predict", str(UCI_CSV), "-o", str(tmp_path / "p.csv")])
     predicted = pd.read_csv(tmp_path / "p.csv")
     np.testing.assert_allclose(scored[list(PROBA_COLUMNS)], predicted[list(PROBA_COLUMNS)], atol=1e-12)
-    assert list(scored["decision"]) == list(predicted["decision"])
+    for column in ("line", "decision", "reason", "model_version", "model_alias"):
+        assert list(scored[column].astype(str)) == list(predicted[column].astype(str)), column
     features = clean_table(UCI_CSV, require_label=False).table[list(FEATURE_NAMES)]
     np.testing.assert_array_equal(scored[list(FEATURE_NAMES)].to_numpy(), features.to_numpy())
 
@@ -101,9 +109,8 @@ def test_features_csv_chunks_in_parallel_keep_the_input_order(in_project: Path, 
     source = resolve_input(UCI_CSV)
     assert source.dialect is not None
     one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
-    score_features_csv(UCI_CSV, source.dialect, one, loaded.model, loaded.name, loaded.version, chunk_rows=400)
-    score_features_csv(UCI_CSV, source.dialect, two, loaded.model, loaded.name, loaded.version, workers=2,
-                       chunk_rows=37)
+    score_features_csv(UCI_CSV, source.dialect, one, loaded, DecisionSettings(), chunk_rows=400)
+    score_features_csv(UCI_CSV, source.dialect, two, loaded, DecisionSettings(), workers=2, chunk_rows=37)
     pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(two))
 
 
@@ -182,3 +189,46 @@ def test_no_model_says_what_to_do(project: Path, tmp_path: Path) -> None:
 def test_bad_arguments_fail_with_a_reason(in_project: Path, audio_dir: Path, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["batch", *(a.format(audio=audio_dir, uci=UCI_CSV) for a in args)])
     assert result.exit_code == 1 and message in " ".join(result.output.split())
+
+
+MALFORMED = ("_RMSenergy_Mean,_Lowenergy_Mean,{rest}\n"
+             "{row}\n"  # line 2: a good row
+             "\n"  # line 3: blank, not a row
+             "{row},extra,cells\n"  # line 4: more fields than the header
+             "0.05,?,{missing}\n"  # line 5: 47 of 50 features missing
+             "{far}\n")  # line 6: a tempo far beyond any training clip
+
+
+def _malformed(tmp_path: Path) -> Path:
+    from support import uci_rows
+
+    X, _ = uci_rows()
+    row = X.iloc[0].to_numpy()
+    rest = ",".join(FEATURE_NAMES[2:])
+    far = row.copy()
+    far[FEATURE_NAMES.index("_Tempo_Mean")] = 1e300
+    text = MALFORMED.format(rest=rest, row=",".join(str(float(v)) for v in row), missing=",".join(["0.1"] + [""] * 47),
+                            far=",".join(str(float(v)) for v in far))
+    path = tmp_path / "malformed.csv"
+    path.write_text(text)
+    return path
+
+
+def test_a_malformed_csv_gives_the_same_rows_and_reasons_through_predict_and_batch(in_project: Path,
+                                                                                   tmp_path: Path) -> None:
+    source = _malformed(tmp_path)
+    out = tmp_path / "m.parquet"
+    assert "4 rows scored" in batch(source, "-o", out, "--workers", "1")
+    scored = pd.read_parquet(out)
+    result = runner.invoke(app, ["predict", str(source), "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 0, result.output
+    predicted = pd.read_csv(tmp_path / "p.csv")
+    assert list(scored["line"]) == list(predicted["line"]) == [2, 4, 5, 6]
+    assert list(scored["decision"]) == list(predicted["decision"])
+    assert list(scored["reason"]) == list(predicted["reason"])
+    assert scored["decision"].iloc[0] != "unscorable"
+    assert list(scored["decision"].iloc[1:]) == ["unscorable"] * 3
+    assert scored["reason"].iloc[1] == "52 fields, header has 50"
+    assert "48 of 50 features missing" in scored["reason"].iloc[2]
+    assert "tempo far above any training clip" in scored["reason"].iloc[3]
+    assert set(scored["model_alias"]) == {"champion"} and set(predicted["model_version"].astype(str)) == {"1"}

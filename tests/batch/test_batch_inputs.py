@@ -10,8 +10,7 @@ from batch_support import write_tone
 from support import UCI_CSV
 
 from mer.batch import BatchInputError, InputKind, resolve_input
-from mer.batch.features_csv import read_feature_chunks
-from mer.data.cleaning import clean_table
+from mer.data.cleaning import clean_table, iter_feature_rows
 from mer.schema import FEATURE_NAMES
 
 
@@ -48,7 +47,8 @@ def test_a_features_csv_is_recognised_by_its_columns(tmp_path: Path) -> None:
 
 
 def test_the_fast_reader_parses_like_the_cleaning_step(tmp_path: Path) -> None:
-    """Semicolons, decimal commas, stray spaces, missing tokens: the same numbers as clean_table reads."""
+    """Semicolons, decimal commas, stray spaces, missing tokens: the same numbers as clean_table reads (one reader,
+    mer.data, for clean, predict and batch)."""
     uci = pd.read_csv(UCI_CSV).head(30)
     messy = uci.astype(str)
     messy.iloc[3, 5] = " ? "
@@ -61,8 +61,8 @@ def test_the_fast_reader_parses_like_the_cleaning_step(tmp_path: Path) -> None:
     messy.to_csv(path, sep=";", index=False)
     source = resolve_input(path)
     assert source.kind is InputKind.FEATURES and source.dialect and source.dialect.delimiter == ";"
-    chunks = list(read_feature_chunks(path, source.dialect, chunk_rows=7))
-    assert [len(c.rows) for c in chunks] == [7, 7, 7, 7, 2]
+    chunks = list(iter_feature_rows(path, source.dialect, chunk_rows=7))
+    assert [len(c) for c in chunks] == [7, 7, 7, 7, 2]
     fast = pd.concat([c.features for c in chunks], ignore_index=True)
     slow = clean_table(path, require_label=False).table[list(FEATURE_NAMES)]
     pd.testing.assert_frame_equal(fast, slow.reset_index(drop=True), check_dtype=False)

@@ -10,6 +10,8 @@ import pandas as pd
 from mer.decision import aggregate, decide
 from mer.schema import CLASSES, FEATURE_NAMES
 
+THRESHOLD = 0.75
+
 
 def proba_for(label: str, confidence: float) -> np.ndarray:
     """A probability vector whose top class is ``label`` with ``confidence``, the rest shared evenly."""
@@ -31,14 +33,14 @@ def windows_frame(proba: np.ndarray, *, window_s: float = 30.0, hop_s: float = 1
     })
     features = pd.DataFrame(rng.normal(size=(n, len(FEATURE_NAMES))), columns=list(FEATURE_NAMES))
     features.iloc[0, 3] = np.nan  # a feature the extractor could not compute
-    return pd.concat([frame, features, decide(proba)], axis=1)
+    return pd.concat([frame, features, decide(proba, threshold=THRESHOLD)], axis=1)
 
 
 def track_args(content_hash: str, proba: np.ndarray, *, model_version: str = "1", path: str | None = None,
                **frame_kw: Any) -> dict[str, Any]:
     """Keyword arguments for ``save_track``: the track's aggregate is the mean of its windows."""
     proba = np.atleast_2d(proba)
-    verdict = decide(aggregate(proba, "mean")[None, :]).iloc[0].to_dict()
+    verdict = decide(aggregate(proba, "mean")[None, :], threshold=THRESHOLD).iloc[0].to_dict()
     return {
         "path": path or f"/music/{content_hash}.flac", "content_hash": content_hash,
         "duration_s": float(15.0 * (len(proba) - 1) + 30.0), "sample_rate": 22050, "channels": 2,

@@ -32,10 +32,10 @@ from mer.api.batching import MicroBatcher
 from mer.api.config import ServeConfig
 from mer.api.guard import WRITE_METHODS, DoorGuard
 from mer.api.metrics import Metrics, MetricsMiddleware
-from mer.api.model_service import ModelService, ServedModel
+from mer.api.model_service import ModelService
 from mer.api.routers import feedback, health, model, playlists, predict, review, tracks
 from mer.api.schemas import Problem
-from mer.api.verdicts import UnscorableRows, check_finite, verdicts
+from mer.api.verdicts import batch_scorer
 
 API_VERSION = "1"
 log = logging.getLogger("mer.api")
@@ -57,27 +57,6 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _scorer(service: ModelService, threshold: float):
-    """The micro-batcher's model call: rows → (model identity, one verdict per row), on the model thread."""
-
-    def score(X) -> tuple[dict[str, str], list[dict[str, Any]]]:
-        served: ServedModel | None = service.current
-        if served is None:
-            raise RuntimeError("no model loaded")
-        try:
-            proba = check_finite(served.predict_proba(X))
-        except UnscorableRows:
-            raise
-        except ValueError as exc:  # scikit-learn's own validation refused some row: find which
-            raise UnscorableRows([i for i in range(len(X)) if _refused(served, X[i:i + 1])] or list(range(len(X))),
-                                 str(exc).splitlines()[0]) from exc
-        from mer.decision import decide
-
-        return served.info, verdicts(decide(proba, list(served.model.classes_), threshold))
-
-    return score
-
-
 def _writer_lock(url: str):
     """One catalog writer at a time in this process on SQLite (which has one write lock anyway).
 
@@ -89,14 +68,6 @@ def _writer_lock(url: str):
     from mer.catalog.engine import normalise_url
 
     return threading.Lock() if normalise_url(url).get_backend_name() == "sqlite" else nullcontext()
-
-
-def _refused(served: ServedModel, row) -> bool:
-    try:
-        check_finite(served.predict_proba(row))
-    except ValueError:
-        return True
-    return False
 
 
 def _preview(value: Any) -> Any:
@@ -181,7 +152,7 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
                                                               served.compiled))
     if service.current is not None:
         metrics.set_model(**service.current.info, compiled=service.current.compiled)
-    batcher = MicroBatcher(_scorer(service, config.accept_threshold), max_rows=config.max_batch_rows,
+    batcher = MicroBatcher(batch_scorer(service, config.decision), max_rows=config.max_batch_rows,
                            max_wait_s=config.batch_wait_ms / 1000.0, on_batch=metrics.count_batch)
 
     @asynccontextmanager

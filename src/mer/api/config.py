@@ -10,16 +10,12 @@ import os
 from dataclasses import dataclass, field
 
 from mer import settings
-from mer.decision import ACCEPT_THRESHOLD
 
 MAX_ROWS_PER_REQUEST = 1000
 
 
-def _decision_params() -> dict:
-    try:
-        return settings.load_params().get("decision") or {}
-    except FileNotFoundError:  # a container or a test without params.yaml: the library's defaults
-        return {}
+def _decision() -> settings.DecisionSettings:
+    return settings.scoring_settings().decision  # params.yaml, or the documented defaults without one
 
 
 @dataclass(frozen=True)
@@ -29,10 +25,9 @@ class ServeConfig:
     database_url: str = field(default_factory=settings.database_url)
     api_key: str | None = field(default_factory=lambda: os.environ.get("MER_API_KEY") or None)
     model_name: str = field(default_factory=settings.model_name)
-    alias: str = "champion"
-    accept_threshold: float = field(
-        default_factory=lambda: float(_decision_params().get("accept_threshold", ACCEPT_THRESHOLD)))
-    aggregate: str = field(default_factory=lambda: str(_decision_params().get("aggregate", "mean")))
+    alias: str = settings.CHAMPION_ALIAS
+    # the decision rule (threshold, aggregation, OOD margin, track rule), resolved once from params.yaml
+    decision: settings.DecisionSettings = field(default_factory=_decision)
     # how often the registry is asked whether the alias moved (a moved alias is served without a restart)
     check_every_s: float = 10.0
     # micro-batching of /v1/predict: gather concurrent requests for at most this long, up to this many rows

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mer.decision import decide
 from mer.schema import FEATURE_NAMES
+from mer.settings import CHAMPION_ALIAS
 
 log = logging.getLogger("mer.api")
 
@@ -33,14 +33,14 @@ class ServedModel:
     predictor: object  # FastModel, or the estimator itself when compilation was refused
     compiled: bool
 
+    @property
+    def classes(self) -> list[str]:
+        return list(self.model.classes_)
+
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if self.compiled:
             return self.predictor.predict_proba(X)
         return self.model.predict_proba(pd.DataFrame(X, columns=list(FEATURE_NAMES)))
-
-    def decide(self, X: np.ndarray, threshold: float) -> pd.DataFrame:
-        """The decision columns for each row (:func:`mer.decision.decide`, the one decision rule)."""
-        return decide(self.predict_proba(X), list(self.model.classes_), threshold)
 
     @property
     def info(self) -> dict[str, str]:
@@ -63,7 +63,8 @@ def prepare(name: str, alias: str, version: str, model, compile_model: bool = Tr
 class ModelService:
     """Holds the currently served model and follows the registry alias."""
 
-    def __init__(self, name: str, alias: str = "champion", check_every_s: float = 10.0, compile_model: bool = True):
+    def __init__(self, name: str, alias: str = CHAMPION_ALIAS, check_every_s: float = 10.0,
+                 compile_model: bool = True):
         from mer.model.registry import ChampionHandle
 
         self.name, self.alias = name, alias

@@ -15,12 +15,14 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, create_model
 
 from mer.api.config import MAX_ROWS_PER_REQUEST
-from mer.decision import ACCEPT_THRESHOLD
+from mer.decision import DECISIONS
 from mer.schema import CLASSES, FEATURE_NAMES, FEATURES
 
 Label = Literal["happy", "sad", "angry", "relax"]
-Decision = Literal["accept", "review"]
+Decision = Literal["accept", "review", "unscorable"]
 assert tuple(Label.__args__) == CLASSES  # type: ignore[attr-defined]
+assert tuple(Decision.__args__) == DECISIONS  # type: ignore[attr-defined]
+Affect = Annotated[float, Field(ge=-1.0, le=1.0)]
 
 FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 
@@ -67,15 +69,24 @@ class Probabilities(BaseModel):
 class Verdict(BaseModel):
     """The decision rule's output (:func:`mer.decision.decide`) for one clip, window or track."""
 
-    probabilities: Probabilities
-    label: Label
-    confidence: float
-    decision: Decision = Field(description="accept when confidence reaches the threshold, else review")
-    top2: list[Label] = Field(min_length=2, max_length=2, description="most probable class first")
+    probabilities: Probabilities | None = Field(
+        description="calibrated; null only when the model gave no finite probabilities (then unscorable)")
+    label: Label | None
+    confidence: float | None
+    decision: Decision = Field(description="unscorable when the input is outside what the model can judge "
+                                           "(silence, a steady tone, noise, values beyond the training data's "
+                                           "range); else accept when confidence reaches the threshold, else review")
+    reason: str = Field(description="why, in a few words: 'confidence 0.49 < 0.75', 'noise-like spectrum: "
+                                    "spectral flatness far above any training clip (0.85 > 0.21)'")
+    top2: list[Label] = Field(max_length=2, description="most probable class first (empty without probabilities)")
+    valence: Affect | None = Field(description="(p_happy + p_relax) - (p_angry + p_sad), in [-1, 1]")
+    arousal: Affect | None = Field(description="(p_happy + p_angry) - (p_sad + p_relax), in [-1, 1]")
 
 
 class RowPrediction(Verdict):
     row: int = Field(description="index of the row in the request")
+    ood: bool = Field(description="some feature lies outside the range the model was trained on")
+    ood_features: list[str]
 
 
 class ModelInfo(BaseModel):
@@ -86,7 +97,7 @@ class ModelInfo(BaseModel):
 
 class PredictResponse(BaseModel):
     model: ModelInfo
-    threshold: float = Field(ACCEPT_THRESHOLD, description="accept threshold applied")
+    threshold: float = Field(description="accept threshold applied")
     predictions: list[RowPrediction]
 
 
@@ -99,6 +110,21 @@ class WindowVerdict(Verdict):
     ood_features: list[str]
 
 
+class MoodShares(BaseModel):
+    """Each mood's share of the scorable time (window durations by window label); they sum to 1 (0 if none)."""
+
+    happy: float
+    sad: float
+    angry: float
+    relax: float
+
+
+class TrackVerdict(Verdict):
+    shares: MoodShares
+    scorable_share: float = Field(description="share of the track's time the model can judge")
+    n_windows: int
+
+
 class AudioPrediction(BaseModel):
     track_id: int = Field(description="the catalog id the track is stored under")
     file: str
@@ -109,7 +135,7 @@ class AudioPrediction(BaseModel):
     model: ModelInfo
     threshold: float
     aggregate_method: Literal["mean", "vote"]
-    track: Verdict = Field(description="the windows aggregated, through the same decision rule")
+    track: TrackVerdict = Field(description="the scorable windows aggregated, with each mood's share of the time")
     ood: bool = Field(description="any window is out of distribution")
     windows: list[WindowVerdict]
 
@@ -117,14 +143,17 @@ class AudioPrediction(BaseModel):
 class StoredVerdict(BaseModel):
     """A decision as the catalog stores it: probabilities, label, confidence, decision, top-2 and the model."""
 
-    p_happy: float
-    p_sad: float
-    p_angry: float
-    p_relax: float
-    label: Label
-    confidence: float
+    p_happy: float | None
+    p_sad: float | None
+    p_angry: float | None
+    p_relax: float | None
+    label: Label | None
+    confidence: float | None
     decision: Decision
-    top2: str
+    reason: str | None = Field(description="null only for verdicts stored before reasons existed")
+    top2: str | None
+    valence: float | None
+    arousal: float | None
     model_name: str
     model_version: str
     model_alias: str | None
@@ -140,6 +169,12 @@ class TrackSummary(StoredVerdict):
     created_at: datetime
     updated_at: datetime
     aggregate_method: str
+    share_happy: float | None = Field(description="share of the scorable time labelled happy (null: stored "
+                                                  "before shares existed)")
+    share_sad: float | None
+    share_angry: float | None
+    share_relax: float | None
+    scorable_share: float | None
 
 
 class TrackPage(BaseModel):
@@ -190,6 +225,14 @@ class ReviewItem(StoredVerdict):
     path: str
 
 
+class ReviewPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    level: Literal["track", "window"]
+    items: list[ReviewItem]
+
+
 class PlaylistItem(BaseModel):
     track_id: int
     path: str
@@ -198,10 +241,17 @@ class PlaylistItem(BaseModel):
     label: Label
     confidence: float
     decision: Decision
+    reason: str | None
+    valence: float | None
+    arousal: float | None
 
 
 class Playlist(BaseModel):
     mood: Label
+    min_probability: float
+    total: int
+    limit: int
+    offset: int
     items: list[PlaylistItem]
 
 

@@ -1,39 +1,36 @@
-"""Decision frames (:func:`mer.decision.decide` output) → the API's verdict dicts; unscorable rows.
+"""Scored records (:mod:`mer.scoring` output) → the API's verdict dicts, and the micro-batcher's model call.
 
 Kept apart from the routers so the micro-batcher's thread can build response items without touching FastAPI.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mer.features.ood import SEPARATOR
 from mer.schema import CLASSES
+from mer.settings import DecisionSettings
 
 
-class UnscorableRows(ValueError):
-    """The model gave no finite probabilities for these rows (their features are outside what it can handle)."""
-
-    def __init__(self, rows: list[int], reason: str):
-        self.rows = rows
-        self.reason = reason
-        super().__init__(f"the model cannot score row(s) {', '.join(map(str, rows[:20]))}"
-                         f"{' …' if len(rows) > 20 else ''}: {reason}")
+def _num(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
-def verdicts(decisions: pd.DataFrame) -> list[dict[str, Any]]:
-    """One ``Verdict``-shaped dict per row of a decision frame."""
-    probs = decisions[[f"p_{c}" for c in CLASSES]].to_numpy(dtype=float)
-    labels = decisions["label"].tolist()
-    confidence = decisions["confidence"].to_numpy(dtype=float)
-    decision = decisions["decision"].tolist()
-    top2 = decisions["top2"].tolist()
+def verdicts(scored: pd.DataFrame) -> list[dict[str, Any]]:
+    """One ``Verdict``-shaped dict per row of a scored frame (probabilities, label … None when not finite)."""
+    probs = scored[[f"p_{c}" for c in CLASSES]].to_numpy(dtype=float)
+    finite = np.isfinite(probs).all(axis=1)
+    columns = [scored[c].tolist() for c in ("label", "confidence", "decision", "reason", "top2", "valence",
+                                            "arousal")]
     return [
-        {"probabilities": dict(zip(CLASSES, map(float, p), strict=True)), "label": lab, "confidence": float(c),
-         "decision": d, "top2": t.split("|")}
-        for p, lab, c, d, t in zip(probs, labels, confidence, decision, top2, strict=True)
+        {"probabilities": dict(zip(CLASSES, map(float, p), strict=True)) if ok else None,
+         "label": lab if ok else None, "confidence": _num(c), "decision": d, "reason": str(r),
+         "top2": t.split("|") if ok and t else [], "valence": _num(v), "arousal": _num(a)}
+        for p, ok, lab, c, d, r, t, v, a in zip(probs, finite, *columns, strict=True)
     ]
 
 
@@ -42,9 +39,22 @@ def verdict(row: dict[str, Any]) -> dict[str, Any]:
     return verdicts(pd.DataFrame([row]))[0]
 
 
-def check_finite(proba: np.ndarray) -> np.ndarray:
-    """``proba`` unchanged, or :class:`UnscorableRows` naming the rows that hold NaN or infinity."""
-    bad = ~np.isfinite(proba).all(axis=1)
-    if bad.any():
-        raise UnscorableRows(np.flatnonzero(bad).tolist(), "their probabilities are not finite numbers")
-    return proba
+def row_verdicts(scored: pd.DataFrame) -> list[dict[str, Any]]:
+    """Verdicts with the row's OOD flags (``POST /v1/predict``)."""
+    names = [[f for f in str(s or "").split(SEPARATOR) if f] for s in scored["ood_features"]]
+    return [{**v, "ood": bool(o), "ood_features": n}
+            for v, o, n in zip(verdicts(scored), scored["ood"].tolist(), names, strict=True)]
+
+
+def batch_scorer(service, rule: DecisionSettings):
+    """The micro-batcher's model call: rows (n, 50) → (model identity, one verdict per row), on the model thread,
+    through the one scoring core (:func:`mer.scoring.score_matrix`: OOD guard, finite check, decision rule)."""
+    from mer.scoring import score_matrix
+
+    def score(X: np.ndarray) -> tuple[dict[str, str], list[dict[str, Any]]]:
+        served = service.current
+        if served is None:
+            raise RuntimeError("no model loaded")
+        return served.info, row_verdicts(score_matrix(served, X, rule))
+
+    return score

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from mer.data.csvio import CsvDialect, InputError, sniff
 from mer.features.audio import AUDIO_EXTENSIONS
 from mer.listing import scan_audio
 from mer.schema import FEATURE_NAMES
@@ -30,15 +31,6 @@ class BatchInputError(ValueError):
 class InputKind(StrEnum):
     AUDIO = "audio"  # a folder, a manifest or one file: scored by extracting features from the audio
     FEATURES = "features"  # a CSV of feature rows: scored directly
-
-
-@dataclass
-class CsvDialect:
-    """What is needed to read a CSV fast with pandas: its encoding, separator and header cells."""
-
-    encoding: str
-    delimiter: str
-    header: list[str]
 
 
 @dataclass
@@ -61,30 +53,11 @@ FEATURE_KEYS: dict[str, str] = {column_key(n): n for n in FEATURE_NAMES}
 
 
 def sniff_csv(path: Path) -> CsvDialect:
-    """Encoding, separator and header of a CSV from its first 64 KiB."""
-    with open(path, "rb") as fh:
-        raw = fh.read(_SNIFF_BYTES)
-    if b"\x00" in raw[:4096]:
-        raise BatchInputError(f"{path}: not a CSV (binary content)")
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    lines = text.splitlines()
-    if len(raw) == _SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut mid-way
-    sample = "\n".join(lines[:50])
-    if not sample.strip():
-        raise BatchInputError(f"{path}: empty file")
+    """Encoding, separator and header of a CSV (:func:`mer.data.csvio.sniff`, the one CSV reader)."""
     try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        counts = {d: lines[0].count(d) for d in ",;\t|"}
-        delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
-    header = next(csv.reader(io.StringIO(sample), delimiter=delimiter))
-    return CsvDialect(encoding=encoding, delimiter=delimiter, header=[h.strip() for h in header])
+        return sniff(path)
+    except InputError as exc:
+        raise BatchInputError(str(exc)) from exc
 
 
 def feature_columns(header: list[str]) -> dict[str, str]:

@@ -16,41 +16,30 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mer.batch.executors import make_executor
 from mer.batch.inputs import BatchInput, InputKind
 from mer.batch.parts import MergeResult, PartStore
 from mer.batch.work import FileTask, Outcome, ScoreSettings
-from mer.decision import ACCEPT_THRESHOLD
+from mer.pipeline import NoChampion
+from mer.scoring import Scorer
+from mer.settings import DecisionSettings, ModelRef
 
 DEFAULT_PART_SIZE = 8
 DEFAULT_PART_SECONDS = 60.0
 
 
-class NoModel(RuntimeError):
-    """No registered model carries the alias asked for."""
+NoModel = NoChampion  # no registered model carries the alias asked for
+LoadedModel = Scorer  # the model with its name, version and alias: what every worker scores with
 
 
-@dataclass
-class LoadedModel:
-    model: Any
-    name: str
-    version: str
-    alias: str
-
-
-def load_model(alias: str = "champion", name: str | None = None) -> LoadedModel:
-    """The registry's model behind ``alias`` with its version, read once so both refer to the same model."""
+def load_model(ref: ModelRef | None = None) -> Scorer:
+    """The registry's model behind ``ref`` (default: the champion) with its version, read once so both refer to
+    the same model."""
     from mer import settings
-    from mer.model.registry import ChampionHandle
+    from mer.pipeline import load_scorer
 
-    handle = ChampionHandle(name or settings.model_name(), alias, check_every_s=0.0)
-    model, version = handle.get()
-    if model is None or version is None:
-        raise NoModel(f"no model at models:/{handle.name}@{alias}; run `mer run` (or `mer train && mer register`) "
-                      "first")
-    return LoadedModel(model, handle.name, str(version), alias)
+    return load_scorer(ref or settings.scoring_settings().model)
 
 
 class Reporter:
@@ -77,8 +66,7 @@ class BatchOptions:
     restart: bool = False  # discard parts made with other settings instead of refusing
     catalog: bool = False
     catalog_url: str | None = None  # None: settings.database_url()
-    threshold: float = ACCEPT_THRESHOLD
-    aggregate: str = "mean"
+    decision: DecisionSettings = field(default_factory=DecisionSettings)
     extract_options: dict[str, float] = field(default_factory=dict)
     chunk_rows: int = 50_000  # features CSV only
 
@@ -98,9 +86,11 @@ class BatchReport:
     busy_s: float = 0.0  # seconds the workers spent on files (summed): busy_s / seconds is the parallelism reached
     cpu_s: float = 0.0  # CPU seconds the workers used on files: cpu_s / seconds is how many cores the job got
     seconds: float = 0.0
-    rows_in: int = 0  # features CSV
+    rows_in: int = 0  # features CSV: non-blank records, each one output row
     rows_scored: int = 0
-    rows_skipped: int = 0
+    rows_accepted: int = 0
+    rows_review: int = 0
+    rows_unscorable: int = 0
     merge: MergeResult | None = None
     catalog_saved: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
@@ -134,11 +124,11 @@ def _run_features(source: BatchInput, output: Path, loaded: LoadedModel, options
         raise ValueError("--dask scores audio; a features CSV is scored locally (use --workers)")
     assert source.dialect is not None
     result = score_features_csv(
-        source.source, source.dialect, output, loaded.model, loaded.name, loaded.version, options.threshold,
+        source.source, source.dialect, output, loaded, options.decision,
         workers=options.workers or default_workers(), chunk_rows=options.chunk_rows, progress=reporter.rows,
     )
     return BatchReport(InputKind.FEATURES, output, rows_in=result.rows_in, rows_scored=result.rows_scored,
-                       rows_skipped=result.rows_skipped)
+                       rows_accepted=result.accepted, rows_review=result.review, rows_unscorable=result.unscorable)
 
 
 def hash_files(paths: list[Path], reporter: Reporter) -> tuple[list[FileTask], list[tuple[str, str]], int]:
@@ -172,8 +162,7 @@ def _size(path: str) -> int:
 
 def _run_audio(source: BatchInput, output: Path, loaded: LoadedModel, options: BatchOptions,
                reporter: Reporter) -> BatchReport:
-    settings = ScoreSettings(loaded.name, loaded.version, options.threshold, options.aggregate,
-                             dict(options.extract_options))
+    settings = ScoreSettings(loaded.name, loaded.version, options.decision, dict(options.extract_options))
     report = BatchReport(InputKind.AUDIO, output, files=len(source.audio))
     report.errors = list(source.problems)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +201,7 @@ def _run_audio(source: BatchInput, output: Path, loaded: LoadedModel, options: B
             last_commit = time.monotonic()
 
         if todo:
-            with make_executor(loaded.model, settings, options.workers, options.dask) as executor:
+            with make_executor(loaded, settings, options.workers, options.dask) as executor:
                 try:
                     for outcome in executor.run(todo):
                         reporter.advance(outcome)

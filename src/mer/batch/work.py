@@ -11,22 +11,23 @@ import os
 import select
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from mer.decision import DECISION_COLUMNS
+from mer.decision import DECISION_COLUMNS, SHARE_COLUMNS
 from mer.schema import FEATURE_NAMES
+from mer.scoring import MODEL_COLUMNS
+from mer.settings import DecisionSettings
 
-MODEL_COLUMNS: tuple[str, ...] = ("model_name", "model_version")
 WINDOW_COLUMNS: tuple[str, ...] = (
     "file", "content_hash", "start_s", "end_s", "partial", "ood", "ood_features",
     *FEATURE_NAMES, *DECISION_COLUMNS, *MODEL_COLUMNS,
 )
 TRACK_COLUMNS: tuple[str, ...] = (
     "file", "content_hash", "duration_s", "sample_rate", "channels", "n_windows", "n_ood_windows", "aggregate_method",
-    *DECISION_COLUMNS, *MODEL_COLUMNS,
+    *DECISION_COLUMNS, *SHARE_COLUMNS, "scorable_share", *MODEL_COLUMNS,
 )
 ERROR_COLUMNS: tuple[str, ...] = ("file", "content_hash", "error")
 
@@ -37,13 +38,13 @@ class ScoreSettings:
 
     model_name: str
     model_version: str
-    threshold: float
-    aggregate: str = "mean"
+    decision: DecisionSettings
     extract_options: dict[str, float] = field(default_factory=dict)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "model_version": self.model_version, "threshold": self.threshold,
-                "aggregate": self.aggregate, "extract_options": dict(sorted(self.extract_options.items()))}
+        return {"model_name": self.model_name, "model_version": self.model_version,
+                "decision": dict(sorted(asdict(self.decision).items())),
+                "extract_options": dict(sorted(self.extract_options.items()))}
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,7 @@ def score_file(model, task: FileTask, settings: ScoreSettings) -> Outcome:
 
     t0, c0 = time.perf_counter(), time.process_time()
     try:
-        scored = score_audio(model, task.path, threshold=settings.threshold, method=settings.aggregate,
-                             extract_options=settings.extract_options)
+        scored = score_audio(model, task.path, settings.decision, extract_options=settings.extract_options)
     except AudioError as exc:
         return Outcome(task.path, task.content_hash, error=str(exc).removeprefix(f"{task.path}: "),
                        seconds=time.perf_counter() - t0)
@@ -94,13 +94,11 @@ def score_file(model, task: FileTask, settings: ScoreSettings) -> Outcome:
     windows = scored.windows.copy()
     windows["file"] = task.path
     windows.insert(1, "content_hash", content_hash)
-    windows["model_name"], windows["model_version"] = settings.model_name, settings.model_version
     track = {
         "file": task.path, "content_hash": content_hash, "duration_s": float(scored.duration_s),
         "sample_rate": int(scored.sample_rate), "channels": int(scored.channels), "n_windows": len(windows),
-        "n_ood_windows": int(windows["ood"].sum()), "aggregate_method": settings.aggregate,
-        **{k: scored.aggregate[k] for k in DECISION_COLUMNS},
-        "model_name": settings.model_name, "model_version": settings.model_version,
+        "n_ood_windows": int(windows["ood"].sum()), "aggregate_method": settings.decision.aggregate,
+        **{k: scored.track[k] for k in (*DECISION_COLUMNS, *SHARE_COLUMNS, "scorable_share", *MODEL_COLUMNS)},
     }
     return Outcome(task.path, content_hash, windows=windows[list(WINDOW_COLUMNS)], track=track,
                    seconds=time.perf_counter() - t0, cpu_s=time.process_time() - c0, audio_s=float(scored.duration_s))

@@ -14,6 +14,8 @@ from mer.catalog.engine import dispose_engines, get_engine, session_scope
 from mer.catalog.migrate import current_revision, has_catalog, head_revision, init_db
 from mer.catalog.store import (
     add_feedback,
+    count_playlist,
+    count_review,
     count_tracks,
     get_track,
     known_hashes,
@@ -24,7 +26,8 @@ from mer.catalog.store import (
 )
 
 __all__ = [
-    "add_feedback", "count_tracks", "current_revision", "dispose_engines", "get_engine", "get_track",
+    "add_feedback", "count_playlist", "count_review", "count_tracks", "current_revision", "dispose_engines",
+    "get_engine", "get_track",
     "has_catalog", "head_revision", "init_db", "known_hashes", "list_tracks", "playlist", "review_queue",
     "save_track", "session_scope",
 ]

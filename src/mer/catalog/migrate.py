@@ -66,11 +66,25 @@ def init_db(url: str | URL | None = None) -> str:
     """
     engine = get_engine(url)
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-        elif conn.dialect.name == "sqlite":
+        elif sqlite:
+            # a revision that rebuilds a table (batch mode) drops the old one: with foreign keys on, that would
+            # cascade-delete its children. The pragma only takes effect outside a transaction, hence before BEGIN.
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock, held until the commit below
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        try:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"catalog migration left {len(broken)} dangling references; rolled back")
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")  # the pooled connection goes back as it came
     return head_revision()

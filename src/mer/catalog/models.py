@@ -35,10 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from mer.decision import PROBA_COLUMNS
+from mer.decision import DECISIONS, PROBA_COLUMNS
 from mer.schema import CLASSES, FEATURE_NAMES
-
-DECISIONS: tuple[str, ...] = ("accept", "review")
 
 # Deterministic constraint names: PostgreSQL needs them to drop or alter constraints in later migrations.
 NAMING_CONVENTION = {
@@ -91,16 +89,22 @@ def _created_at() -> Mapped[datetime]:
 
 
 class DecisionColumns:
-    """The :data:`mer.decision.DECISION_COLUMNS` of one verdict, shared by tracks (aggregate) and predictions."""
+    """The :data:`mer.decision.DECISION_COLUMNS` of one verdict, shared by tracks (aggregate) and predictions.
 
-    p_happy: Mapped[float] = mapped_column(Float)
-    p_sad: Mapped[float] = mapped_column(Float)
-    p_angry: Mapped[float] = mapped_column(Float)
-    p_relax: Mapped[float] = mapped_column(Float)
-    label: Mapped[str] = mapped_column(String(16))
-    confidence: Mapped[float] = mapped_column(Float)
-    decision: Mapped[str] = mapped_column(String(8))
-    top2: Mapped[str] = mapped_column(String(40))
+    Probabilities, label, confidence, top-2, valence and arousal are NULL only for an ``unscorable`` verdict whose
+    model gave no finite probabilities; ``reason`` is NULL only on rows written before revision 0002."""
+
+    p_happy: Mapped[float | None] = mapped_column(Float)
+    p_sad: Mapped[float | None] = mapped_column(Float)
+    p_angry: Mapped[float | None] = mapped_column(Float)
+    p_relax: Mapped[float | None] = mapped_column(Float)
+    label: Mapped[str | None] = mapped_column(String(16))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    top2: Mapped[str | None] = mapped_column(String(40))
+    valence: Mapped[float | None] = mapped_column(Float)
+    arousal: Mapped[float | None] = mapped_column(Float)
     model_name: Mapped[str] = mapped_column(String(200))
     model_version: Mapped[str] = mapped_column(String(64))
     model_alias: Mapped[str | None] = mapped_column(String(64))
@@ -118,6 +122,12 @@ class Track(DecisionColumns, Base):
     sample_rate: Mapped[int]
     channels: Mapped[int]
     aggregate_method: Mapped[str] = mapped_column(String(16))
+    # each mood's share of the track's scorable time, and the share of the time that is scorable (NULL before 0002)
+    share_happy: Mapped[float | None] = mapped_column(Float)
+    share_sad: Mapped[float | None] = mapped_column(Float)
+    share_angry: Mapped[float | None] = mapped_column(Float)
+    share_relax: Mapped[float | None] = mapped_column(Float)
+    scorable_share: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _created_at()
 

@@ -29,14 +29,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from mer.catalog.models import DECISIONS, Feedback, Prediction, Track, Window, WindowFeatures, utcnow
-from mer.decision import DECISION_COLUMNS, PROBA_COLUMNS
+from mer.decision import AFFECT_COLUMNS, DECISION_COLUMNS, PROBA_COLUMNS, SHARE_COLUMNS
 from mer.schema import CLASSES, FEATURE_NAMES, normalise_label
 
 WINDOW_COLUMNS: tuple[str, ...] = ("start_s", "end_s", "partial", "ood", "ood_features")
 REQUIRED_WINDOW_COLUMNS: tuple[str, ...] = (*WINDOW_COLUMNS, *FEATURE_NAMES, *DECISION_COLUMNS)
 VERDICT_FIELDS: tuple[str, ...] = (*DECISION_COLUMNS, "model_name", "model_version", "model_alias")
+TRACK_SHARE_FIELDS: tuple[str, ...] = (*SHARE_COLUMNS, "scorable_share")
 TRACK_FIELDS: tuple[str, ...] = (
     "id", "path", "content_hash", "duration_s", "sample_rate", "channels", "created_at", "updated_at",
+    *TRACK_SHARE_FIELDS,
 )
 _LAYOUT_DECIMALS = 6  # window bounds equal to a microsecond are the same window
 
@@ -67,14 +69,22 @@ def _ood_text(value: Any) -> str | None:
 
 
 def _verdict(row: Mapping[str, Any], model: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """The decision columns of one row plus the model's identity, checked so the database never sees nonsense."""
+    """The decision columns of one row plus the model's identity, checked so the database never sees nonsense.
+
+    Only an ``unscorable`` verdict may lack probabilities (the model gave no finite ones): they are stored NULL."""
+    if row["decision"] not in DECISIONS:
+        raise ValueError(f"{where}: decision {row['decision']!r} is not one of {', '.join(DECISIONS)}")
+    reason = row.get("reason")
+    reason = None if reason is None or (isinstance(reason, float) and math.isnan(reason)) else str(reason)
+    if row["decision"] == "unscorable" and not all(_optional_float(row[p]) is not None for p in PROBA_COLUMNS):
+        return {**{p: None for p in (*PROBA_COLUMNS, "confidence", *AFFECT_COLUMNS)}, "label": None, "top2": None,
+                "decision": "unscorable", "reason": reason, **model}
     out: dict[str, Any] = {p: _finite(row[p], f"{where}: {p}") for p in PROBA_COLUMNS}
     out["confidence"] = _finite(row["confidence"], f"{where}: confidence")
     if row["label"] not in CLASSES:
         raise ValueError(f"{where}: label {row['label']!r} is not one of {', '.join(CLASSES)}")
-    if row["decision"] not in DECISIONS:
-        raise ValueError(f"{where}: decision {row['decision']!r} is not one of {', '.join(DECISIONS)}")
-    out |= {"label": row["label"], "decision": row["decision"], "top2": str(row["top2"]), **model}
+    out |= {a: _optional_float(row.get(a)) for a in AFFECT_COLUMNS}
+    out |= {"label": row["label"], "decision": row["decision"], "reason": reason, "top2": str(row["top2"]), **model}
     return out
 
 
@@ -185,6 +195,7 @@ def save_track(
         "path": str(path), "content_hash": content_hash, "duration_s": _finite(duration_s, "duration_s"),
         "sample_rate": int(sample_rate), "channels": int(channels),
         "aggregate_method": str(aggregate.get("aggregate_method") or "mean"),
+        **{k: _optional_float(aggregate.get(k)) for k in TRACK_SHARE_FIELDS},
         **_verdict(aggregate, model, "aggregate"),
     }
     predictions = [_verdict(r, model, f"window {i}") for i, r in enumerate(rows)]
@@ -314,13 +325,18 @@ def count_tracks(session: Session, label: str | None = None) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def _track_queue(limit: int) -> Select[tuple[Track]]:
+def _not_accepted(verdict) -> Any:
+    """Everything a person should look at: ``review`` and ``unscorable`` (NULL confidence sorts first)."""
+    return verdict.decision != "accept"
+
+
+def _track_queue() -> Select[tuple[Track]]:
     labelled = exists().where(Feedback.track_id == Track.id, Feedback.window_id.is_(None))
-    return (select(Track).where(Track.decision == "review", ~labelled)
-            .order_by(Track.confidence, Track.id).limit(limit))
+    return (select(Track).where(_not_accepted(Track), ~labelled)
+            .order_by(func.coalesce(Track.confidence, -1.0), Track.id))
 
 
-def _window_queue(limit: int) -> Select[tuple[Prediction, Window, str]]:
+def _window_queue() -> Select[tuple[Prediction, Window, str]]:
     latest = select(
         Prediction.id,
         func.row_number().over(partition_by=Prediction.window_id,
@@ -333,46 +349,74 @@ def _window_queue(limit: int) -> Select[tuple[Prediction, Window, str]]:
         .join(latest, and_(latest.c.id == Prediction.id, latest.c.rank == 1))
         .join(Window, Window.id == Prediction.window_id)
         .join(Track, Track.id == Window.track_id)
-        .where(Prediction.decision == "review", ~labelled)
-        .order_by(Prediction.confidence, Prediction.id)
-        .limit(limit)
+        .where(_not_accepted(Prediction), ~labelled)
+        .order_by(func.coalesce(Prediction.confidence, -1.0), Prediction.id)
     )
 
 
+def _check_level(level: str) -> None:
+    if level not in ("track", "window"):
+        raise ValueError(f"review level {level!r} is not 'track' or 'window'")
+
+
 def review_queue(
-    session: Session, limit: int = 50, level: Literal["track", "window"] = "track"
+    session: Session, limit: int = 50, level: Literal["track", "window"] = "track", offset: int = 0
 ) -> list[dict[str, Any]]:
-    """What a person should label next: items whose latest decision is ``review``, least confident first.
+    """What a person should look at next: items whose latest verdict is not ``accept`` (``review`` and
+    ``unscorable``), least confident first (no confidence at all first), a page of ``limit`` from ``offset``.
 
     ``level="track"`` ranks tracks by their aggregate verdict; ``"window"`` ranks windows by their most recent
     prediction (any model version). Items already labelled through :func:`add_feedback` leave the queue (a
     track-level label also takes its windows out).
     """
-    _check_page(limit)
+    _check_page(limit, offset)
+    _check_level(level)
     if level == "track":
         return [{"kind": "track", "track_id": t.id, "path": t.path, **_verdict_dict(t)}
-                for t in session.scalars(_track_queue(limit))]
-    if level == "window":
-        return [
-            {"kind": "window", "track_id": w.track_id, "window_id": w.id, "index": w.index, "start_s": w.start_s,
-             "end_s": w.end_s, "path": path, **_verdict_dict(p)}
-            for p, w, path in session.execute(_window_queue(limit))
-        ]
-    raise ValueError(f"review level {level!r} is not 'track' or 'window'")
+                for t in session.scalars(_track_queue().limit(limit).offset(offset))]
+    return [
+        {"kind": "window", "track_id": w.track_id, "window_id": w.id, "index": w.index, "start_s": w.start_s,
+         "end_s": w.end_s, "path": path, **_verdict_dict(p)}
+        for p, w, path in session.execute(_window_queue().limit(limit).offset(offset))
+    ]
 
 
-def playlist(session: Session, mood: str, limit: int = 50) -> list[dict[str, Any]]:
-    """The ``limit`` tracks most likely to be ``mood`` (a class of :data:`~mer.schema.CLASSES`), most likely first.
+def count_review(session: Session, level: Literal["track", "window"] = "track") -> int:
+    """How many items the review queue holds: the total behind :func:`review_queue` pages."""
+    _check_level(level)
+    query = _track_queue() if level == "track" else _window_queue()
+    return int(session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one())
 
-    Ranked by the track's aggregate probability of that class (ties by id, so the order is stable); each item has
-    ``probability`` besides the track's path, duration and verdict.
-    """
-    _check_page(limit)
+
+def _playlist_query(mood: str, min_probability: float) -> Select[tuple[Track]]:
+    if not 0.0 <= min_probability <= 1.0:
+        raise ValueError(f"min_probability {min_probability} is not in [0, 1]")
     column = getattr(Track, f"p_{_check_class(mood, 'mood')}")
-    query = select(Track).order_by(column.desc(), Track.id).limit(limit)
+    return select(Track).where(Track.decision != "unscorable", column >= min_probability)
+
+
+def playlist(session: Session, mood: str, limit: int = 50, offset: int = 0,
+             min_probability: float = 0.0) -> list[dict[str, Any]]:
+    """The tracks most likely to be ``mood`` (a class of :data:`~mer.schema.CLASSES`), most likely first.
+
+    Unscorable tracks are never in a playlist; ``min_probability`` leaves out tracks less likely than that to be
+    ``mood``. Ranked by the track's aggregate probability of that class (ties by id, so the order is stable); a
+    page of ``limit`` from ``offset``; each item has ``probability`` besides the track's path, duration and
+    verdict.
+    """
+    _check_page(limit, offset)
+    column = getattr(Track, f"p_{_check_class(mood, 'mood')}")
+    query = _playlist_query(mood, min_probability).order_by(column.desc(), Track.id).limit(limit).offset(offset)
     return [{"track_id": t.id, "path": t.path, "duration_s": t.duration_s, "probability": getattr(t, f"p_{mood}"),
-             "label": t.label, "confidence": t.confidence, "decision": t.decision}
+             "label": t.label, "confidence": t.confidence, "decision": t.decision, "reason": t.reason,
+             "valence": t.valence, "arousal": t.arousal}
             for t in session.scalars(query)]
+
+
+def count_playlist(session: Session, mood: str, min_probability: float = 0.0) -> int:
+    """How many tracks :func:`playlist` can list for ``mood`` at ``min_probability``."""
+    query = _playlist_query(mood, min_probability)
+    return int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
 def known_hashes(session: Session) -> set[str]:

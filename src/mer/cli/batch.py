@@ -16,7 +16,7 @@ from mer.progress import PlainProgress
 
 console = Console(stderr=True)
 # The library's defaults, repeated so ``mer --help`` needs no numpy import (as mer features does)
-WINDOW_S, HOP_S, MIN_LAST_S, OOD_MARGIN = 30.0, 30.0, 10.0, 0.1
+WINDOW_S, HOP_S, MIN_LAST_S = 30.0, 30.0, 10.0
 
 INPUT_HELP = ("A folder of audio (searched recursively), a manifest CSV with a 'path' column (relative paths are "
               "resolved against the manifest's folder), a features CSV (the 50 feature columns), or one audio file.")
@@ -77,12 +77,13 @@ def batch(
                                                          "decision.accept_threshold).")] = None,
     aggregate: Annotated[str | None, typer.Option(help="Windows → track: mean or vote (default: params.yaml "
                                                        "decision.aggregate).")] = None,
-    alias: Annotated[str, typer.Option(help="Registry alias of the model to use.")] = "champion",
+    alias: Annotated[str | None, typer.Option(help="Registry alias of the model to use (default: champion).")]
+    = None,
     window: Annotated[float, typer.Option(help="Window length in s.")] = WINDOW_S,
     hop: Annotated[float, typer.Option(help="Seconds between window starts.")] = HOP_S,
     min_last: Annotated[float, typer.Option(help="Keep a final shorter window of at least this many s.")] = MIN_LAST_S,
-    ood_margin: Annotated[float, typer.Option(help="Out-of-distribution margin (fraction of the UCI range).")]
-    = OOD_MARGIN,
+    ood_margin: Annotated[float | None, typer.Option(help="Out-of-distribution margin (fraction of the UCI range; "
+                                                          "default: params.yaml decision.ood_margin).")] = None,
 ) -> None:
     """Score many files with the champion: one Parquet row per window plus a track table; resumable.
 
@@ -92,6 +93,8 @@ def batch(
     Examples: mer batch music/ -o out/scores.parquet --workers 2;
     mer batch music/ -o scores.parquet --dask local:2;  mer batch features.csv -o scored.parquet
     """
+    from dataclasses import replace
+
     from mer.batch import (
         BatchInputError,
         BatchOptions,
@@ -106,10 +109,11 @@ def batch(
     from mer.features.extract import check_settings
 
     try:
-        params = settings.load_params()
-    except FileNotFoundError:
-        params = {}
-    decision = params.get("decision") or {}
+        scoring = settings.scoring_settings(alias=alias)
+        scoring = replace(scoring, decision=scoring.decision.replace(
+            accept_threshold=threshold, aggregate=aggregate, ood_margin=ood_margin))
+    except settings.SettingsError as exc:
+        fail(str(exc))
     refuse_stdout(output, "mer batch writes Parquet (with OUT.tracks.parquet, OUT.errors.csv and OUT.parts/ "
                           "beside it), which")
     if output.suffix.lower() != ".parquet":
@@ -120,23 +124,21 @@ def batch(
             raise BatchInputError("--dask scores audio; a features CSV is scored locally (use --workers)")
         if dask and dask.startswith(LOCAL_PREFIX):
             parse_local_workers(dask)
-        if aggregate not in (None, "mean", "vote"):
-            raise ValueError(f"--aggregate {aggregate!r}: choose mean or vote")
-        check_settings(window, hop, min_last, ood_margin)  # bad settings would fail every file: stop here
+        # bad settings would fail every file: stop here
+        check_settings(window, hop, min_last, scoring.decision.ood_margin)
     except (BatchInputError, OSError, ValueError) as exc:
         fail(str(exc))
     options = BatchOptions(
         workers=workers, dask=dask, part_size=part_size, retry_errors=retry_errors, restart=restart,
         catalog=catalog or catalog_url is not None, catalog_url=catalog_url,
-        threshold=decision.get("accept_threshold", 0.75) if threshold is None else threshold,
-        aggregate=aggregate or decision.get("aggregate", "mean"),
-        extract_options={"window_s": window, "hop_s": hop, "min_last_s": min_last, "ood_margin": ood_margin},
+        decision=scoring.decision,
+        extract_options={"window_s": window, "hop_s": hop, "min_last_s": min_last},
     )
     try:
-        loaded = load_model(alias, settings.model_name(params))
+        loaded = load_model(scoring.model)
     except NoModel as exc:
         fail(str(exc))
-    console.print(f"model {loaded.name} version {loaded.version} (@{alias}); input: {source_input.kind.value} "
+    console.print(f"model {loaded.name} version {loaded.version} (@{loaded.alias}); input: {source_input.kind.value} "
                   f"{source}" + (f" ({len(source_input.audio)} files)" if source_input.audio else ""), highlight=False,
                   soft_wrap=True)
     from mer.batch import run_batch
@@ -149,8 +151,9 @@ def batch(
         fail(str(exc))
     if report.kind is InputKind.FEATURES:
         console.print(f"{report.rows_scored} rows scored in {report.seconds:.1f} s "
-                      f"({report.rows_scored / max(report.seconds, 1e-9):,.0f} rows/s); {report.rows_skipped} rows "
-                      f"without any feature value skipped. Wrote {output}", highlight=False, soft_wrap=True)
+                      f"({report.rows_scored / max(report.seconds, 1e-9):,.0f} rows/s): {report.rows_accepted} "
+                      f"accepted, {report.rows_review} to review, {report.rows_unscorable} unscorable (see reason). "
+                      f"Wrote {output}", highlight=False, soft_wrap=True)
         return
     merge = report.merge
     assert merge is not None

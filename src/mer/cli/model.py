@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -75,55 +76,42 @@ def register() -> None:
 @app.command()
 def predict(
     input_csv: Annotated[Path, typer.Argument(help="CSV of the 50 features (any dialect; a Class column is ignored).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="CSV with p_happy, p_sad, p_angry, p_relax, label, "
-                                                                "confidence, decision, top2 ('-': standard "
-                                                                "output).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="CSV, one row per input record: line, ood, "
+                                                                "ood_features, p_happy, p_sad, p_angry, p_relax, "
+                                                                "label, confidence, decision (accept, review, "
+                                                                "unscorable), reason, top2, valence, arousal, "
+                                                                "model_name, model_version, model_alias ('-': "
+                                                                "standard output).")],
     threshold: Annotated[float | None, typer.Option(help="Accept threshold (default: params.yaml "
                                                          "decision.accept_threshold).")] = None,
-    alias: Annotated[str, typer.Option(help="Registry alias to load.")] = "champion",
+    alias: Annotated[str | None, typer.Option(help="Registry alias to load (default: champion).")] = None,
 ) -> None:
-    """Score feature rows with models:/music-emotion@champion through the same cleaning as training."""
-    from mer.data.cleaning import SOURCE_LINE, clean_table
-    from mer.model.predict import predict_frame
-    from mer.model.registry import load_champion
+    """Score feature rows with models:/music-emotion@champion; rows it cannot judge say why (unscorable)."""
+    from mer.pipeline import NoChampion, score_csv
 
-    params = settings.load_params()
-    threshold = params["decision"]["accept_threshold"] if threshold is None else threshold
     try:
-        cleaned = clean_table(input_csv, require_label=False)
-    except InputError as exc:
+        scoring = settings.scoring_settings(settings.load_params(), alias)
+        scoring = replace(scoring, decision=scoring.decision.replace(accept_threshold=threshold))
+        out = score_csv(input_csv, scoring)
+    except (InputError, NoChampion, settings.SettingsError) as exc:
         fail(str(exc))
-    try:
-        model = load_champion(settings.model_name(params), alias)
-    except Exception as exc:  # MLflow raises several types for a missing model/alias
-        fail(f"no model at models:/{settings.model_name(params)}@{alias} ({type(exc).__name__}); run `mer run` or "
-             f"`mer train && mer register` first")
-    out = predict_frame(model, cleaned.table, threshold)
-    out.insert(0, SOURCE_LINE, cleaned.table[SOURCE_LINE].to_numpy())
-    write_frame_csv(out, output)  # -o -: standard output
-    accepted = int((out["decision"] == "accept").sum())
-    console.print(f"{len(out)} rows scored ({accepted} accepted, {len(out) - accepted} to review); "
-                  f"{len(cleaned.report.dropped)} input rows unusable (see cleaning report). Wrote {output}")
+    write_frame_csv(out, output)
+    counts = out["decision"].value_counts()
+    console.print(f"{len(out)} rows scored with {out['model_name'].iloc[0] if len(out) else scoring.model.name} "
+                  f"version {out['model_version'].iloc[0] if len(out) else '-'}: {counts.get('accept', 0)} accepted, "
+                  f"{counts.get('review', 0)} to review, {counts.get('unscorable', 0)} unscorable (see reason). "
+                  f"Wrote {output}")
 
 
 def ensure_champion(params: dict) -> str:
-    """The champion's version; when the registry has none, clean, train, evaluate and register one first."""
-    from mer.model.registry import champion_version
-    from mer.pipeline import clean_all, register_stage
+    """The champion's version, training one first when there is none (:func:`mer.pipeline.ensure_champion`)."""
+    from mer.pipeline import NoChampion
+    from mer.pipeline import ensure_champion as ensure
 
-    name = settings.model_name(params)
-    version = champion_version(name)
-    if version is not None:
-        console.print(f"champion: {name} version {version}")
-        return version
-    console.print(f"no champion for {name}: training one (this takes a few minutes)")
-    clean_all()
-    _train(params, None)
-    reg, _ = register_stage(params)
-    console.print(f"registered {reg.name} version {reg.version} as [bold]{reg.alias}[/]")
-    if reg.alias != "champion":
-        fail(f"the trained model failed the gates {reg.failed_gates}; it is registered as candidate, nothing to serve")
-    return reg.version
+    try:
+        return ensure(params, say=console.print, train=lambda p: _train(p, None))
+    except NoChampion as exc:
+        fail(str(exc))
 
 
 @app.command()
@@ -136,10 +124,13 @@ def run(
 
     Everything comes from params.yaml; MLflow tracks to ./mlflow.db unless MLFLOW_TRACKING_URI says otherwise.
     """
-    params = settings.load_params()
-    ensure_champion(params)
-    p = settings.paths()
-    predict(p.example_features, p.reports_dir / "example_predictions.csv", None, "champion")
+    from mer.pipeline import NoChampion
+    from mer.pipeline import run as run_job
+
+    try:
+        run_job(settings.load_params(), say=console.print, train=lambda p: _train(p, None))
+    except (NoChampion, InputError, settings.SettingsError) as exc:
+        fail(str(exc))
     if serve:
         from mer.cli.serve import serve as serve_api
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from mer.data.csvio import InputError, read_csv_records
+from mer.data.csvio import CsvDialect, InputError, iter_records, read_csv_records
 from mer.schema import FEATURE_NAMES, FEATURE_RANGES, LABEL_COLUMN, normalise_label
 
 DUP_GROUP = "dup_group"
@@ -26,6 +27,8 @@ MISSING_TOKENS = frozenset(
 )
 LABEL_ALIASES = ("class", "label", "emotion", "mood", "clase", "target")
 MIN_FEATURE_COLUMNS = 25  # fewer recognised feature columns than this is not a feature table
+BLANK = "blank line"
+NO_FEATURE_VALUE = "no feature value"
 
 
 def _key(name: str) -> str:
@@ -101,6 +104,85 @@ def _map_columns(header: list[str], require_label: bool, source: str) -> tuple[d
     return features, label_idx, extra
 
 
+def record_problem(record: list[str], width: int) -> str | None:
+    """Why a CSV record cannot be a row at all (blank, more fields than the header), or None. Shared by cleaning
+    and scoring, so every door reads a malformed file the same way."""
+    if not any(c.strip() for c in record):
+        return BLANK
+    if len(record) > width and any(c.strip() for c in record[width:]):
+        return f"{len(record)} fields, header has {width}"
+    return None
+
+
+def parse_numbers(cells: pd.Series) -> np.ndarray:
+    """:func:`parse_number` on a column of cells at once (the values, without the notes): the fast path."""
+    text = cells.astype("string").fillna("")
+    stripped = text.str.strip()
+    ok = stripped.str.fullmatch(_NUMBER.pattern).fillna(False).to_numpy(dtype=bool)
+    out = np.full(len(cells), np.nan)
+    if ok.any():
+        out[ok] = stripped[ok].str.replace(",", ".", regex=False).astype(float).to_numpy()
+    return out
+
+
+@dataclass
+class FeatureRows:
+    """Feature rows read for scoring: every non-blank record of the file, in order.
+
+    ``problems`` says, per row, why it cannot be scored before any model sees it (too many fields, no feature value;
+    None otherwise); missing cells stay NaN and the scoring core says which.
+    """
+
+    lines: np.ndarray
+    features: pd.DataFrame
+    problems: list[str | None]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def feature_header(header: list[str], source: str) -> dict[int, str]:
+    """Column index → feature name for a header naming enough of the 50 features (InputError otherwise)."""
+    return _map_columns(header, False, source)[0]
+
+
+def iter_feature_rows(path: str | Path, dialect: CsvDialect | None = None,
+                      chunk_rows: int = 50_000) -> Iterator[FeatureRows]:
+    """Stream a features CSV (any dialect) as :class:`FeatureRows` chunks: what ``mer predict`` and ``mer batch``
+    score. Records and numbers follow exactly the rules of :func:`clean_table` (one reader for every door); blank
+    lines are not rows; a label column is ignored."""
+    from mer.data.csvio import sniff
+
+    dialect = dialect or sniff(path)
+    columns = feature_header(dialect.header, str(path))
+    width = len(dialect.header)
+    for records, lines in iter_records(path, dialect, chunk_rows):
+        problems = [record_problem(r, width) for r in records]
+        keep = [i for i, p in enumerate(problems) if p != BLANK]
+        cells = pd.DataFrame([(records[i] + [""] * width)[:width] for i in keep],
+                             columns=range(width), dtype=object)
+        feats = pd.DataFrame(np.nan, index=range(len(keep)), columns=list(FEATURE_NAMES))
+        for i, name in columns.items():
+            feats[name] = parse_numbers(cells[i]) if len(keep) else np.zeros(0)
+        probs = [problems[i] for i in keep]
+        if len(keep):
+            bad = np.array([p is not None for p in probs])
+            feats.loc[bad, :] = np.nan
+            empty = feats.isna().all(axis=1).to_numpy() & ~bad
+            probs = [NO_FEATURE_VALUE if e else p for p, e in zip(probs, empty, strict=True)]
+        yield FeatureRows(np.asarray([lines[i] for i in keep], dtype=np.int64), feats, probs)
+
+
+def read_feature_rows(path: str | Path) -> FeatureRows:
+    """The whole features CSV as one :class:`FeatureRows` (``mer predict``)."""
+    chunks = list(iter_feature_rows(path))
+    if not chunks:
+        return FeatureRows(np.zeros(0, dtype=np.int64), pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float), [])
+    return FeatureRows(np.concatenate([c.lines for c in chunks]),
+                       pd.concat([c.features for c in chunks], ignore_index=True),
+                       [p for c in chunks for p in c.problems])
+
+
 def clean_table(path: str | Path, require_label: bool = True) -> CleanResult:
     """Clean the CSV at ``path``; with ``require_label`` rows without a usable label are dropped and reported."""
     source = str(path)
@@ -115,11 +197,9 @@ def clean_table(path: str | Path, require_label: bool = True) -> CleanResult:
     out_labels: list[str | None] = []
     out_lines: list[int] = []
     for record, line in zip(raw.records, raw.lines, strict=True):
-        if not any(c.strip() for c in record):
-            report.dropped.append({"line": line, "reason": "blank line"})
-            continue
-        if len(record) > width and any(c.strip() for c in record[width:]):
-            report.dropped.append({"line": line, "reason": f"{len(record)} fields, header has {width}"})
+        problem = record_problem(record, width)
+        if problem:
+            report.dropped.append({"line": line, "reason": problem})
             continue
         record = record + [""] * (width - len(record))
         label: str | None = None
@@ -140,7 +220,7 @@ def clean_table(path: str | Path, require_label: bool = True) -> CleanResult:
             if note:
                 notes.append({"column": name, "raw": record[i], "action": note})
         if all(math.isnan(v) for v in values):
-            report.dropped.append({"line": line, "reason": "no feature value"})
+            report.dropped.append({"line": line, "reason": NO_FEATURE_VALUE})
             continue
         if notes:
             report.changed.append({"line": line, "changes": notes})

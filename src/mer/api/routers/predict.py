@@ -16,7 +16,8 @@ from mer.api.config import ServeConfig
 from mer.api.deps import ConfigDep, MetricsDep, ModelDep, PredictAccess, WriteAccess
 from mer.api.model_service import ServedModel
 from mer.api.schemas import FEATURE_ATTRIBUTES, AudioPrediction, PredictRequest, PredictResponse, Problem
-from mer.api.verdicts import UnscorableRows, verdict, verdicts
+from mer.api.verdicts import verdict, verdicts
+from mer.schema import CLASSES
 
 router = APIRouter(prefix="/v1", tags=["predict"])
 _values = operator.attrgetter(*FEATURE_ATTRIBUTES)
@@ -32,18 +33,17 @@ log = logging.getLogger("mer.api")
              summary="Score 1 to 1,000 rows of the 50 features")
 async def predict(body: PredictRequest, request: Request, served: ModelDep, config: ConfigDep,
                   metrics: MetricsDep) -> dict[str, Any]:
-    """Per row: probabilities, label, confidence, accept/review decision and the top two classes.
+    """Per row: probabilities, label, confidence, the verdict (accept, review or unscorable) with its reason, the
+    top two classes, valence and arousal, and the out-of-distribution flags. A row outside what the model can judge
+    (values beyond the training data's range, such as a tempo of 1e300 BPM) is ``unscorable``, never accepted.
 
     Concurrent requests are scored together in one model call (micro-batching); the response names the model
     version that scored this request.
     """
     X = np.array([_values(row) for row in body.rows], dtype=np.float64)
-    try:
-        scored = await request.app.state.batcher.submit(X)
-    except UnscorableRows as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    scored = await request.app.state.batcher.submit(X)
     metrics.count_results(scored.results, "rows")
-    return {"model": scored.meta, "threshold": config.accept_threshold,
+    return {"model": scored.meta, "threshold": config.decision.accept_threshold,
             "predictions": [{"row": i, **r} for i, r in enumerate(scored.results)]}
 
 
@@ -99,26 +99,26 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
         path = _save_upload(upload, folder, config.max_upload_bytes)
         _check_duration(path, config.max_duration_s)
         try:
-            track = score_audio(served.predictor, path, name=name, threshold=config.accept_threshold, method=method)
+            track = score_audio(served, path, config.decision.replace(aggregate=method), name=name)
         except AudioError as exc:  # name the upload, not our temporary copy
             raise AudioError(str(exc).replace(str(path), name)) from exc
-        except UnscorableRows:
-            raise
         except Exception as exc:  # a feature failing on odd audio is a property of the file here, as in batches
             log.exception("feature extraction failed on upload %s", name)
             raise AudioError(f"{name}: feature extraction failed: {type(exc).__name__}: {exc}") from exc
-    model = {"model_name": served.name, "model_version": served.version, "alias": served.alias}
     with sessions() as session, write_lock:
         track_id = save_track(session, path=name, content_hash=track.content_hash, duration_s=track.duration_s,
                               sample_rate=track.sample_rate, channels=track.channels, windows=track.windows,
-                              aggregate={**track.aggregate, **model, "aggregate_method": method})
+                              aggregate=track.track)
         window_ids = _window_ids(session, track_id)
     windows = track.windows
     window_verdicts = verdicts(windows)
+    summary = track.track
     return {
         "track_id": track_id, "file": name, "content_hash": track.content_hash, "duration_s": track.duration_s,
         "sample_rate": track.sample_rate, "channels": track.channels, "model": served.info,
-        "threshold": config.accept_threshold, "aggregate_method": method, "track": verdict(track.aggregate),
+        "threshold": config.decision.accept_threshold, "aggregate_method": method,
+        "track": {**verdict(summary), "shares": {c: summary[f"share_{c}"] for c in CLASSES},
+                  "scorable_share": summary["scorable_share"], "n_windows": summary["n_windows"]},
         "ood": bool(windows["ood"].any()),
         "windows": [
             {"window_id": wid, "start_s": float(w.start_s), "end_s": float(w.end_s), "partial": bool(w.partial),
@@ -148,13 +148,13 @@ async def predict_audio(
     (idempotent by content: the same audio again updates the same track)."""
     from mer.features.audio import AudioError
 
-    method = aggregate or config.aggregate
+    method = aggregate or config.decision.aggregate
     try:
         result = await run_in_threadpool(_score_and_store, file, served, config, method,
                                          request.app.state.sessions, request.app.state.write_lock)
     except UploadTooLarge as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from exc
-    except (AudioError, UnscorableRows) as exc:
+    except AudioError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unusable audio: {exc}") from exc
     finally:
         await file.close()
