@@ -67,14 +67,14 @@ def _save_upload(upload: UploadFile, folder: str, max_bytes: int) -> Path:
 
 
 def _check_duration(path: Path, max_duration_s: float) -> None:
-    import soundfile as sf
+    from mer.features.audio import audio_info  # the header of any format extraction reads (M4A too)
 
     try:
-        info = sf.info(str(path))
+        info = audio_info(path)
     except Exception:  # noqa: BLE001 — undecodable: extraction reports the reason as an AudioError
         return
-    if info.samplerate and info.frames / info.samplerate > max_duration_s:
-        raise UploadTooLarge(f"audio lasts {info.frames / info.samplerate:.1f} s; the limit is {max_duration_s:g} s")
+    if info.duration_s > max_duration_s:
+        raise UploadTooLarge(f"audio lasts {info.duration_s:.1f} s; the limit is {max_duration_s:g} s")
 
 
 def _window_ids(session, track_id: int) -> list[int]:
