@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from web_support import ORACLE, proba_for, seed_track
 
@@ -82,3 +83,23 @@ def test_audio_is_served_only_for_catalogued_files_on_this_server(server, seeded
     assert server.get(f"/audio/{seeded['sad']}").status_code == 404  # an upload: only its name is known
     assert server.get("/audio/999999").status_code == 404
     assert f'src="/audio/{seeded["real"]}"' in server.get("/review").text
+
+
+def test_the_window_queue_matches_the_store_with_several_model_versions_and_feedback(server, seeded) -> None:
+    from mer.catalog import add_feedback, count_review, review_queue, session_scope
+    from mer.web.queries import window_review
+
+    url = server.database_url
+    two = seed_track(url, "versions.flac", np.array([proba_for("sad", 0.5), proba_for("happy", 0.9)]))
+    seed_track(url, "versions.flac", np.array([proba_for("angry", 0.9), proba_for("relax", 0.45)]),
+               model_version="seed-2")  # rescored by another version: its verdicts are the latest
+    labelled = seed_track(url, "labelled.flac", np.array([proba_for("sad", 0.3), proba_for("sad", 0.35)]))
+    with session_scope(url) as s:
+        windows = [w["window_id"] for w in review_queue(s, 500, "window") if w["track_id"] == labelled]
+        add_feedback(s, label="sad", source="test", track_id=labelled, window_id=windows[0])
+        for offset in (0, 1, 3):
+            items, total = window_review(s, 4, offset)
+            assert items == review_queue(s, 4, "window", offset) and total == count_review(s, "window")
+        ours = {(w["track_id"], w["index"]): w["label"] for w in window_review(s, 500)[0]}
+    assert ours[(two, 1)] == "relax" and (two, 0) not in ours  # the latest version's verdicts
+    assert (labelled, 0) not in ours and (labelled, 1) in ours

@@ -71,7 +71,7 @@ def proba_for(label: str, confidence: float) -> np.ndarray:
 
 
 def seed_track(database_url: str, name: str, proba: np.ndarray, *, path: str | None = None,
-               unscorable: str | None = None) -> int:
+               unscorable: str | None = None, model_version: str = "seed") -> int:
     """Store a made-up scored track (one 30-s window per probability row) and return its id."""
     from mer.catalog import save_track, session_scope
     from mer.decision import aggregate, decide
@@ -92,7 +92,7 @@ def seed_track(database_url: str, name: str, proba: np.ndarray, *, path: str | N
     with session_scope(database_url) as session:
         return save_track(session, path=path or name, content_hash=f"seed-{name}", duration_s=30.0 * n,
                           sample_rate=44100, channels=2, windows=frame,
-                          aggregate={**verdict, "model_name": "music-emotion", "model_version": "seed",
+                          aggregate={**verdict, "model_name": "music-emotion", "model_version": model_version,
                                      "aggregate_method": "mean"})
 
 

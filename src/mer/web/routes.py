@@ -111,8 +111,10 @@ def review(
     level = "window" if level == "window" else "track"
     offset = (page - 1) * REVIEW_PAGE
     with sessions() as session:
-        items = review_queue(session, REVIEW_PAGE, level, offset)
-        total = count_review(session, level)
+        if level == "window":
+            items, total = queries.window_review(session, REVIEW_PAGE, offset)
+        else:
+            items, total = review_queue(session, REVIEW_PAGE, level, offset), count_review(session, level)
     for item in items:
         if queries.audio_file(item.get("path")) is not None:
             item["audio_url"] = str(request.url_for("audio", track_id=item["track_id"]).path)

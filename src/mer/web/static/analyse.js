@@ -71,9 +71,11 @@
     try {
       const result = await upload(file, () => audioSeconds);
       setProgress("Drawing…", 100, "");
+      result.windows.forEach((w) => { if (w.window_id) w.id = w.window_id; });
+      // the same audio uploaded again is the same catalog track: show the feedback it already has
       const stored = await M.api("/v1/tracks/" + result.track_id).catch(() => null);
       if (stored) {
-        result.windows.forEach((w, i) => { if (stored.windows[i]) w.id = stored.windows[i].id; });
+        result.windows.forEach((w, i) => { if (!w.id && stored.windows[i]) w.id = stored.windows[i].id; });
         result.feedback = (stored.feedback || []).map((f) => ({ label: f.label, window_id: f.window_id }));
       }
       view = result;
