@@ -1,4 +1,5 @@
-"""Progress for logs: plain, periodic lines such as ``batch: scoring 120/500 files (24 %), 3.1 files/s, eta 2m04s``.
+"""Progress for logs: plain, periodic lines such as
+``batch: scoring 120/500 files (24 %), 3.1 files/s, elapsed 39s, eta 2m03s``.
 
 A terminal gets a live bar (rich, in the CLI); standard error redirected to a file or a pipe (``nohup``, systemd,
 CI, a container log) gets these lines instead, at most one every ``MER_PROGRESS_SECONDS`` (default 10) seconds per

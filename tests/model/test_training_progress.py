@@ -84,7 +84,7 @@ def test_time_left_comes_from_fold_times_not_from_the_completion_rate(monkeypatc
 
 
 _LINE = re.compile(r"^training: (?P<doing>[a-z -]+) (?P<done>\d+)/(?P<total>\d+) fits \((?P<pct>\d+) %\), "
-                   r"(?:.+, )?elapsed \d+s(?:, eta \d+s)?$")
+                   r"(?:.+, )?elapsed [\dhms]+(?:, eta [\dhms]+)?$")  # 59s, 1m02s, 1h02m
 
 
 def test_mer_train_writes_progress_lines_to_a_log(project: Path) -> None:
