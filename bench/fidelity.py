@@ -2,15 +2,19 @@
 
 1. Per column: median and worst relative error over the files, and how many files pass the issue's tolerance.
    Relative error = |ours − MIRtoolbox| / |MIRtoolbox| (0 when both are NaN, inf when only one is).
-   Tolerances (the issue's; the absolute part keeps slope-like columns that cross 0 meaningful):
+   Tolerances (issue 10; the absolute part keeps slope-like columns that cross 0 meaningful):
      RMS … chromagram                     0.5 % relative or 1e-3 absolute
-     fluctuation, roughness, HCDF         2 % relative or 2 % of the column's UCI range
-     tempo                                2 BPM
-     event density, pulse clarity, attack 10 % relative or 10 % of the column's UCI range
-2. "Decisions agree": with the registered champion model, the share of real-music reference clips (the
-   wesnoth excerpts, without ``silence``, which is 4-LSB dither) whose decision — label and accept/review —
-   from our features equals the one from MIRtoolbox's features; then, to show where disagreement comes from,
-   the agreement when one extractor's columns are replaced by MIRtoolbox's (listed only where it changes).
+     tempo                                0.01 BPM
+     attack time                          0.5 % relative or 1e-4 absolute
+     HCDF                                 2 % relative or 1e-4 absolute
+     fluctuation, roughness               2 % relative or 2 % of the column's UCI range
+     event density, pulse clarity         10 % relative or 10 % of the column's UCI range (both are exact)
+   The one allowed exception, listed as such: the steady sine's HCDF Slope/PeriodFreq/PeriodAmp/PeriodEntropy,
+   which MIRtoolbox computes on its own rounding noise (``shared/mirtoolbox-features.md`` §7 E.3).
+2. "Decisions agree": with the registered champion model, the share of the real-music reference clips (the
+   wesnoth excerpts) whose decision — label and accept/review — from our features equals the one from
+   MIRtoolbox's features; where they differ, the agreement when one extractor's columns are replaced by
+   MIRtoolbox's (listed only where it changes).
 
     python bench/fidelity.py                   # all 34 files, decode + extract each (a few minutes on 1 core)
     python bench/fidelity.py --only wesnoth    # files whose name contains "wesnoth"
@@ -25,22 +29,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mer.decision import ACCEPT_THRESHOLD
+from mer.decision import decide
 from mer.features.extract import extract
 from mer.schema import FEATURE_NAMES, FEATURE_RANGES, FEATURES
 
 ORACLE_DIR = Path(__file__).resolve().parents[1] / "tests" / "oracle"
-NOT_MUSIC = {"wesnoth_silence.flac"}
+# MIRtoolbox's statistics of its own rounding noise on a steady sine (§7 E.3): no implementation reproduces them
+KNOWN_EXCEPTIONS = {
+    ("synth_e_sine440.flac", f"_HarmonicChangeDetectionFunction_{stat}")
+    for stat in ("Slope", "PeriodFreq", "PeriodAmp", "PeriodEntropy")
+}
 
 
 def tolerance(column: str) -> tuple[float, float, str]:
     """(relative, absolute, description) of the issue's tolerance for ``column``."""
     low, high = FEATURE_RANGES[column]
-    if column.startswith(("_Fluctuation", "_Roughness", "_HarmonicChange")):
-        return 0.02, 0.02 * (high - low), "2% / 2% range"
     if column == "_Tempo_Mean":
-        return 0.0, 2.0, "2 BPM"
-    if column.startswith(("_Eventdensity", "_Pulseclarity", "_AttackTime")):
+        return 0.0, 0.01, "0.01 BPM"
+    if column.startswith("_AttackTime"):
+        return 0.005, 1e-4, "0.5% / 1e-4"
+    if column.startswith("_HarmonicChange"):
+        return 0.02, 1e-4, "2% / 1e-4"
+    if column.startswith(("_Fluctuation", "_Roughness")):
+        return 0.02, 0.02 * (high - low), "2% / 2% range"
+    if column.startswith(("_Eventdensity", "_Pulseclarity")):
         return 0.10, 0.10 * (high - low), "10% / 10% range"
     return 0.005, 1e-3, "0.5% / 1e-3"
 
@@ -75,19 +87,27 @@ def extract_all(files: list[str]) -> pd.DataFrame:
 
 
 def column_table(ours: pd.DataFrame, ref: pd.DataFrame) -> pd.DataFrame:
+    """Per column: median/worst relative error and passes, the known exceptions counted apart (``exempt``)."""
     out = []
     for column in FEATURE_NAMES:
         o, r = ours[column].to_numpy(float), ref[column].to_numpy(float)
         rel, abs_, desc = tolerance(column)
-        err = relative_errors(o, r)
-        ok = passes(o, r, rel, abs_)
+        exempt = np.array([(f, column) in KNOWN_EXCEPTIONS for f in ours.index])
+        err = np.where(exempt, 0.0, relative_errors(o, r))
+        ok = passes(o, r, rel, abs_) | exempt
         worst = int(np.argmax(err))
         out.append({
             "column": column, "tolerance": desc, "median_rel": float(np.median(err)),
             "worst_rel": float(err[worst]), "worst_file": ours.index[worst] if err[worst] > 0 else "",
-            "pass_": f"{int(ok.sum())}/{len(ok)}",
+            "pass_": f"{int(ok.sum())}/{len(ok)}", "exempt": int(exempt.sum()),
         })
     return pd.DataFrame(out)
+
+
+def _decisions(model, table: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """The decision rule (``mer.decision.decide``) on the model's probabilities for the 50 columns of ``table``."""
+    proba = model.predict_proba(table[list(FEATURE_NAMES)].astype(float))
+    return decide(proba, list(model.classes_), threshold=threshold)
 
 
 def _verdict(d: pd.DataFrame, i: int) -> str:
@@ -96,7 +116,7 @@ def _verdict(d: pd.DataFrame, i: int) -> str:
 
 def decisions_agree(ours: pd.DataFrame, ref: pd.DataFrame, inexact: list[str]) -> None:
     """Agreement of the champion's decisions; ``inexact`` names the extractors off tolerance on some file."""
-    files = [f for f in ours.index if f.startswith("wesnoth_") and f not in NOT_MUSIC]
+    files = [f for f in ours.index if f.startswith("wesnoth_")]
     if not files:
         print("\nDecisions agree: no real-music reference clips selected")
         return
@@ -107,7 +127,6 @@ def decisions_agree(ours: pd.DataFrame, ref: pd.DataFrame, inexact: list[str]) -
         print("\nDecisions agree: no champion model registered — run `mer train` first (no tracking store)")
         return  # do not let MLflow create an empty store as a side effect of a benchmark
     try:
-        from mer.model.predict import predict_frame
         from mer.model.registry import load_champion
 
         model = load_champion()
@@ -115,9 +134,10 @@ def decisions_agree(ours: pd.DataFrame, ref: pd.DataFrame, inexact: list[str]) -
         print(f"\nDecisions agree: no champion model registered — run `mer train` first "
               f"({type(exc).__name__})")
         return
-    threshold = settings.load_params().get("decision", {}).get("accept_threshold", ACCEPT_THRESHOLD)
-    a = predict_frame(model, ours.loc[files], threshold)
-    b = predict_frame(model, ref.loc[files, list(FEATURE_NAMES)], threshold)
+    threshold = float(settings.load_params().get("decision", {}).get("accept_threshold", 0.75))
+
+    a = _decisions(model, ours.loc[files], threshold)
+    b = _decisions(model, ref.loc[files, list(FEATURE_NAMES)], threshold)
     same_label = a["label"].to_numpy() == b["label"].to_numpy()
     same = same_label & (a["decision"].to_numpy() == b["decision"].to_numpy())
     print(f"\nDecisions agree (champion, accept threshold {threshold}): {same.mean():.1%} of {len(files)} "
@@ -125,13 +145,15 @@ def decisions_agree(ours: pd.DataFrame, ref: pd.DataFrame, inexact: list[str]) -
           f"max |Δp| {np.abs(a.filter(like='p_').to_numpy() - b.filter(like='p_').to_numpy()).max():.3f}")
     for i in np.flatnonzero(~same):
         print(f"  {files[i]:<40} ours {_verdict(a, i)}  MIRtoolbox {_verdict(b, i)}")
+    if same.all():
+        return
 
     # where the disagreement comes from: swap extractors' columns for MIRtoolbox's and decide again
     def agreement_with(sources: list[str]) -> float:
         columns = [f.name for f in FEATURES if f.source in sources]
         hybrid = ours.loc[files].copy()
         hybrid[columns] = ref.loc[files, columns].to_numpy()
-        h = predict_frame(model, hybrid, threshold)
+        h = _decisions(model, hybrid, threshold)
         return float(((h["label"] == b["label"]) & (h["decision"] == b["decision"])).mean())
 
     print("  agreement if one extractor's columns were MIRtoolbox's (only where it changes):")
@@ -162,10 +184,12 @@ def main() -> None:
     print(f"{'column':<{width}}  {'tolerance':<16} {'median rel':>10} {'worst rel':>10} {'pass':>6}  "
           "worst file")
     for r in table.itertuples():
+        note = f" ({r.exempt} known exception)" if r.exempt else ""
         print(f"{r.column:<{width}}  {r.tolerance:<16} {r.median_rel:10.2e} {r.worst_rel:10.2e} "
-              f"{r.pass_:>6}  {r.worst_file}")
+              f"{r.pass_:>6}  {r.worst_file}{note}")
     n_pass = sum(int(p.split("/")[0]) == len(files) for p in table["pass_"])
-    print(f"\n{n_pass}/{len(table)} columns pass on every file")
+    print(f"\n{n_pass}/{len(table)} columns pass on every file (known exceptions: the steady sine's HCDF "
+          "Slope/PeriodFreq/PeriodAmp/PeriodEntropy, MIRtoolbox's rounding noise, §7 E.3)")
     failing = set(table.loc[[int(p.split("/")[0]) < len(files) for p in table["pass_"]], "column"])
     inexact = list(dict.fromkeys(f.source for f in FEATURES if f.name in failing))
     decisions_agree(ours, ref, inexact)

@@ -28,8 +28,6 @@ def _print_metrics(metrics: dict) -> None:
         table.add_row(key, f"{cv[key]['mean']:.3f}", f"[{lo:.3f}, {hi:.3f}]", f"{metrics['holdout'][key]:.3f}")
     table.add_row("ECE (top label)", f"{cv['ece']['mean']:.3f}", "", "")
     console.print(table)
-    if metrics.get("excluded_features"):
-        console.print(f"  left out of the model: {', '.join(metrics['excluded_features'])}")
     for gate in metrics["gates"]:
         ok = gate["passed"]
         console.print(f"  gate {'[green]pass[/]' if ok else '[red]FAIL[/]'} {gate['name']} = {gate['value']:.3f} "

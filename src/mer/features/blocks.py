@@ -65,12 +65,18 @@ def framed_rfft(
     rows = int(max(1, min(len(starts), _BLOCK_BYTES // (dtype.itemsize * n_fft))))
     buf = np.zeros((rows, n_fft + _ROW_PAD), dtype)[:, :n_fft]
     win = np.asarray(window).astype(dtype)
-    view = np.lib.stride_tricks.sliding_window_view(x, length)
+    # without ``prepare`` the signal is cast once, and each block is gathered and windowed in one pass (the same
+    # roundings as casting every frame, then multiplying)
+    source = x if prepare is not None else np.asarray(x).astype(dtype, copy=False)
+    view = np.lib.stride_tricks.sliding_window_view(source, length)
     for lo in range(0, len(starts), rows):
         frames = view[starts[lo : lo + rows]]
         block = buf[: len(frames)]
-        block[:, :length] = frames if prepare is None else prepare(frames)
-        block[:, :length] *= win
+        if prepare is None:
+            np.multiply(frames, win, out=block[:, :length])
+        else:
+            block[:, :length] = prepare(frames)
+            block[:, :length] *= win
         yield lo, sfft.rfft(block, axis=1)
 
 

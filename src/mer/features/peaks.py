@@ -32,6 +32,7 @@ How to call it::
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ from scipy.signal import peak_prominences
 _TILT = 1e-14
 _GUARD = 4.0  # normalised curves live in [0, 1]: a value 4 below any sample acts as −∞
 _WALL = 8.0  # ... and 8 above any sample as +∞
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -77,43 +79,78 @@ def _row_range(a: np.ndarray, has_nan: bool) -> tuple[np.ndarray, np.ndarray]:
         return np.where(np.isnan(a), np.inf, a).min(axis=1), np.where(np.isnan(a), -np.inf, a).max(axis=1)
 
 
-def _normalised(a: np.ndarray, lo: np.ndarray, span: np.ndarray, valleys: bool) -> np.ndarray:
-    """z of rule A: (a − lo)/span, or (lo + span − a)/span for valleys (so valleys are maxima)."""
-    with np.errstate(invalid="ignore"):
-        return ((lo + span) - a) / span if valleys else (a - lo) / span
+def _scratch(size: int) -> np.ndarray:
+    """A per-thread float64 buffer of at least ``size`` values, reused between calls: a fresh 20 MB buffer per
+    roughness spectrogram costs more in page faults than the search itself."""
+    buf = getattr(_local, "buf", None)
+    if buf is None or len(buf) < size:
+        buf = _local.buf = np.empty(size)
+    return buf[:size]
 
 
 def _select(
-    z: np.ndarray, eligible: np.ndarray, contrast: float, begin: bool, end: bool
+    a: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    span: np.ndarray,
+    contrast: float,
+    *,
+    valleys: bool,
+    begin: bool,
+    end: bool,
+    threshold: float | None,
+    has_nan: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, index) of the rule-A peaks of each row of the normalised curves ``z`` (NaN = gap).
-
-    ``eligible`` marks the samples that pass the height and threshold tests; only they can be candidates.
+    """(row, index) of the rule-A peaks of each row of ``a``, normalised as z = (a − lo)/span (valleys:
+    (hi − a)/span); ``lo``, ``hi`` and ``span`` are scalars or one value per row. NaN samples are gaps.
     """
-    n_rows, n = z.shape
+    n_rows, n = a.shape
     width = n + 3
     # buffer: [wall, (left edge, row..., right edge, wall) per row]; the wall ends every search inside its row
-    buf = np.empty(1 + n_rows * width)
+    buf = _scratch(1 + n_rows * width)
     buf[0] = _WALL
     grid = buf[1:].reshape(n_rows, width)
     grid[:, 0] = -_GUARD if begin else _WALL
     grid[:, n + 1] = -_GUARD if end else _WALL
     grid[:, n + 2] = _WALL
     inner = grid[:, 1 : n + 1]
-    np.subtract(z, _TILT * np.arange(n), out=inner)
-    gaps = np.isnan(z)
-    if gaps.any():
-        np.copyto(inner, -_GUARD, where=gaps)
-    mask = eligible & (inner > grid[:, :n]) & (inner > grid[:, 2 : n + 2])
-    row, col = np.nonzero(mask)
+    if valleys:
+        np.subtract(hi, a, out=inner)
+    else:
+        np.subtract(a, lo, out=inner)
+    np.divide(inner, span, out=inner)  # z exactly as rule A defines it
+    with np.errstate(invalid="ignore"):
+        cand = inner >= contrast  # candidates reach the contrast (NaN: never)
+        if threshold is not None:
+            level = (a - lo) / span
+            cand &= level <= threshold if valleys else level >= threshold
+    # the tie rule: a tilt of −1e-14 per sample makes the earlier of two equal samples the higher one
+    inner -= _TILT * np.arange(n)
+    if has_nan:
+        np.copyto(inner, -_GUARD, where=np.isnan(a))
+    step = np.empty_like(cand)
+    cand &= np.greater(inner, grid[:, :n], out=step)
+    cand &= np.greater(inner, grid[:, 2 : n + 2], out=step)
+    row, col = np.nonzero(cand)
     if len(row) == 0:
         return row, col
     pos = 2 + row * width + col
     _, left, right = peak_prominences(buf, pos)
-    # the dips' exact values: sentinels keep their ±∞ stand-ins, real samples their untilted z
-    inner[:] = np.where(gaps, -_GUARD, z)
-    dip = np.maximum(buf[left], buf[right])
-    keep = z[row, col] - dip >= contrast
+
+    def exact(p: np.ndarray) -> np.ndarray:
+        """Untilted z at buffer positions (the sentinels keep their ±∞ stand-ins, gaps −∞)."""
+        r, c = np.divmod(p - 1, width)
+        c -= 1
+        real = (p > 0) & (c >= 0) & (c < n)
+        out = buf[p].copy()
+        rr, cc = r[real], c[real]
+        ref = np.broadcast_to(hi if valleys else lo, (n_rows, 1))[rr, 0]
+        span_ = np.broadcast_to(span, (n_rows, 1))[rr, 0]
+        vals = (ref - a[rr, cc]) / span_ if valleys else (a[rr, cc] - ref) / span_
+        out[real] = np.where(np.isnan(vals), -_GUARD, vals)
+        return out
+
+    keep = exact(pos) - np.maximum(exact(left), exact(right)) >= contrast
     return row[keep], col[keep]
 
 
@@ -160,21 +197,23 @@ def mirpeaks(
         return Peaks(empty, empty, np.zeros(0), np.zeros(0), np.zeros(0))
     if normalize == "local":
         lo = np.where(varying, row_lo, 0.0)[:, None]
-        span = np.where(varying, row_hi - row_lo, 1.0)[:, None]
+        hi = np.where(varying, row_hi, 1.0)[:, None]
+        span = hi - lo
         scale = 1.0
     else:
         lo = np.array(row_lo[varying].min())
-        span = np.array(row_hi[varying].max() - lo)
+        hi = np.array(row_hi[varying].max())
+        span = hi - lo
         scale = 1.0 if normalize == "global" else float(span)  # "none": contrast/threshold in raw units
-    z = _normalised(a2, lo, span, valleys)
     c = contrast / scale
-    with np.errstate(invalid="ignore"):
-        level = (a2 - lo) / span  # the un-negated normalised curve: threshold and reported heights
-        eligible = (z >= c) & varying[:, None]
-        if threshold is not None:
-            eligible &= level <= threshold / scale if valleys else level >= threshold / scale
-    row, col = _select(z, eligible, c, begin, end)
-    height = a2[row, col] if normalize == "none" else level[row, col]
+    th = None if threshold is None else threshold / scale
+    row, col = _select(a2, lo, hi, span, c, valleys=valleys, begin=begin, end=end, threshold=th, has_nan=has_nan)
+    if not varying.all():
+        keep = varying[row]
+        row, col = row[keep], col[keep]
+    lo_r = np.broadcast_to(lo, (len(a2), 1))[row, 0]
+    span_r = np.broadcast_to(span, (len(a2), 1))[row, 0]
+    height = a2[row, col] if normalize == "none" else (a2[row, col] - lo_r) / span_r
 
     n = a2.shape[1]
     rank = a2[row, col].astype(float)  # selection uses the sample value, never the refined height (A.5)

@@ -17,23 +17,23 @@ _KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66
 _KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 EPS = 1e-6
 
-_CHROMA_NAMES = tuple(FEATURE_NAMES[i] for i in _CHROMA)
-# Each derived column and the raw columns it is computed from, in output order (a model that leaves a raw column
-# out must leave out what is derived from it too; ``tests/model/test_exclusion.py`` checks these inputs).
-DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
-    "centroid_over_rolloff": ("_Spectralcentroid_Mean", "_Rolloff_Mean"),
-    "spread_over_centroid": ("_Spectralspread_Mean", "_Spectralcentroid_Mean"),
-    "zcr_over_centroid": ("_Zero-crossingrate_Mean", "_Spectralcentroid_Mean"),
-    "log_roughness_minus_2log_rms": ("_Roughness_Mean", "_RMSenergy_Mean"),
-    "density_x_attack": ("_Eventdensity_Mean", "_AttackTime_Mean"),
-    "density_per_beat": ("_Eventdensity_Mean", "_Tempo_Mean"),
-    "log_kurtosis": ("_Spectralkurtosis_Mean",),
-    "log_flatness": ("_Spectralflatness_Mean",),
-    **{name: _CHROMA_NAMES for name in ("key_major_corr", "key_minor_corr", "key_major_minus_minor", "chroma_entropy")},
-    **{f"chroma_sorted_{k}": _CHROMA_NAMES for k in range(12)},
-    **{f"chroma_rotated_{k}": _CHROMA_NAMES for k in range(12)},
-}
-DERIVED_NAMES: tuple[str, ...] = tuple(DERIVED_INPUTS)
+# The derived columns, in output order (the ratios, the log-shapes, then the key-invariant chroma descriptors).
+DERIVED_NAMES: tuple[str, ...] = (
+    "centroid_over_rolloff",
+    "spread_over_centroid",
+    "zcr_over_centroid",
+    "log_roughness_minus_2log_rms",
+    "density_x_attack",
+    "density_per_beat",
+    "log_kurtosis",
+    "log_flatness",
+    "key_major_corr",
+    "key_minor_corr",
+    "key_major_minus_minor",
+    "chroma_entropy",
+    *(f"chroma_sorted_{k}" for k in range(12)),
+    *(f"chroma_rotated_{k}" for k in range(12)),
+)
 
 
 def _centred_rotations(profile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,6 @@ from the rows passed to ``fit``, so wrapping the whole thing in an outer CV give
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -32,7 +31,6 @@ from sklearn.utils.validation import check_is_fitted
 from mer.data.cleaning import duplicate_groups
 from mer.model.capping import IQRCapper
 from mer.model.derived import DerivedFeatures
-from mer.model.exclusion import ExcludeFeatures
 
 
 def _base_classifiers(seed: int) -> dict[str, Any]:
@@ -54,12 +52,7 @@ VOTE_MEMBERS: tuple[str, ...] = ("logreg", "svm", "lda", "et")
 SELF_SCALING = frozenset({"ensemble"})  # candidates whose members scale (and derive) on their own
 
 
-def _exclusion(exclude: Sequence[str], derived: bool) -> list[tuple[str, Any]]:
-    """The step that leaves ``exclude`` out (none when nothing is excluded)."""
-    return [("exclude", ExcludeFeatures(tuple(exclude), derived=derived))] if exclude else []
-
-
-def _ensemble(seed: int, exclude: Sequence[str] = ()) -> VotingClassifier:
+def _ensemble(seed: int) -> VotingClassifier:
     """Plain mean of diverse members, each on the 50 features and on 50 + derived features (modeling notes:
     diversity then a plain average was what helped). Each member scales its own inputs (Yeo-Johnson), so the
     derived ratios are computed on capped, unscaled values."""
@@ -68,21 +61,19 @@ def _ensemble(seed: int, exclude: Sequence[str] = ()) -> VotingClassifier:
         bases = _base_classifiers(seed)
         for name in VOTE_MEMBERS:
             steps: list[tuple[str, Any]] = [("derive", DerivedFeatures())] if derived else []
-            steps += _exclusion(exclude, derived)
             steps += [("scale", PowerTransformer()), ("clf", bases[name])]
             members.append((f"{name}{'_derived' if derived else ''}", Pipeline(steps)))
     return VotingClassifier(members, voting="soft")
 
 
-def make_classifier(name: str, seed: int = 0, exclude: Sequence[str] = ()):
+def make_classifier(name: str, seed: int = 0):
     """A fresh classifier by candidate name; ``vote`` is the soft (plain-mean) vote of :data:`VOTE_MEMBERS`,
-    ``ensemble`` the plain mean of those members on raw and on derived features (leaving ``exclude`` out itself;
-    other candidates get their input from :func:`make_pipeline`)."""
+    ``ensemble`` the plain mean of those members on raw and on derived features."""
     bases = _base_classifiers(seed)
     if name == "vote":
         return VotingClassifier([(m, bases[m]) for m in VOTE_MEMBERS], voting="soft")
     if name == "ensemble":
-        return _ensemble(seed, exclude)
+        return _ensemble(seed)
     if name not in bases:
         raise ValueError(f"unknown candidate {name!r}; choose one of {', '.join(CANDIDATES)}")
     return bases[name]
@@ -95,25 +86,20 @@ def make_pipeline(
     scaler: str = "power",
     pca: float | int | None = None,
     derived_features: bool = False,
-    exclude_features: Sequence[str] = (),
     seed: int = 0,
 ) -> Pipeline:
-    """derive? → impute → IQR cap → exclude? → scale → PCA? → classifier, all fitted on training rows only.
-
-    The input is always the 50 schema columns; ``exclude_features`` are left out just before scaling (inside each
-    member for a self-scaling candidate), together with the derived columns computed from them.
-    """
+    """derive? → impute → IQR cap → scale → PCA? → classifier, all fitted on training rows only (the input is the
+    50 schema columns; a self-scaling candidate scales inside each member)."""
     scalers = {"power": PowerTransformer(), "standard": StandardScaler(), "robust": RobustScaler()}
     steps: list[tuple[str, Any]] = []
     if derived_features:
         steps.append(("derive", DerivedFeatures()))
     steps += [("impute", SimpleImputer(strategy="median")), ("cap", IQRCapper(factor=capping_factor))]
     if classifier not in SELF_SCALING:
-        steps += _exclusion(exclude_features, derived_features)
         steps.append(("scale", scalers[scaler]))
     if pca:
         steps.append(("pca", PCA(n_components=pca, random_state=seed)))
-    steps.append(("clf", make_classifier(classifier, seed, exclude_features)))
+    steps.append(("clf", make_classifier(classifier, seed)))
     return Pipeline(steps)
 
 
@@ -202,7 +188,6 @@ def build_estimator(model_params: dict, candidate: str | None = None, seed: int 
         scaler=model_params.get("scaler", "power"),
         pca=model_params.get("pca"),
         derived_features=model_params.get("derived_features", False),
-        exclude_features=model_params.get("exclude_features") or (),
         seed=seed,
     )
     return TunedCalibratedClassifier(

@@ -12,7 +12,7 @@ performs the same floating-point operations as scikit-learn:
 * forests: all trees flattened into one node table and traversed for every (row, tree) pair at once, comparing the
   float32-cast input to the float64 thresholds exactly as scikit-learn's Cython does;
 * Yeo-Johnson: scipy's formulas, vectorised across columns; standardisation, imputation, capping, the derived
-  features and the exclusion of features as in their ``transform``;
+  features as in their ``transform``;
 * linear models (logistic regression, LDA) as ``softmax(X @ coef.T + b)``; the soft vote as a mean; sigmoid
   (Platt) and temperature calibration as in ``sklearn.calibration``.
 
@@ -44,7 +44,6 @@ from mer.model import derived
 from mer.model.capping import IQRCapper
 from mer.model.derived import DerivedFeatures
 from mer.model.estimators import TunedCalibratedClassifier
-from mer.model.exclusion import ExcludeFeatures
 from mer.schema import FEATURE_NAMES
 
 Fn = Callable[[np.ndarray], np.ndarray]
@@ -411,12 +410,6 @@ def _(est: DerivedFeatures) -> Fn:
 def with_derived(X: np.ndarray) -> np.ndarray:
     """``DerivedFeatures().transform(X)`` without its validation: the 50 columns followed by the derived ones."""
     return np.hstack([X, derived.derive(X)])
-
-
-@_transform.register
-def _(est: ExcludeFeatures) -> Fn:
-    keep = est.keep_
-    return lambda X: X[:, keep]
 
 
 @_transform.register

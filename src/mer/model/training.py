@@ -193,7 +193,6 @@ def train(
 
     metrics = {
         "candidate": candidate or params["model"]["candidate"],
-        "excluded_features": list(params["model"].get("exclude_features") or []),
         "rows": {"used": int(len(data.y)), "collapsed_exact_duplicates": data.collapsed_duplicates,
                  "development": int(len(dev)), "holdout": int(len(hold))},
         "cv": summary,
