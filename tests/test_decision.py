@@ -91,7 +91,7 @@ def test_a_long_track_mostly_one_mood_is_accepted_with_its_shares() -> None:
     track = track_decision(_windows([(ANGRY, None)] * 4 + [(UNSURE_ANGRY, None)] * 2 + [(UNSURE_SAD, None)]), RULE)
     assert track["confidence"] < 0.75 and track["decision"] == "accept" and track["label"] == "angry"
     assert track["share_angry"] == pytest.approx(6 / 7) and track["share_sad"] == pytest.approx(1 / 7)
-    assert track["reason"].startswith("confidently angry for 57% of the time")
+    assert track["reason"].startswith("confidently angry for 57% of the time (>= 50%), no other mood")
 
 
 def test_a_mixed_track_goes_to_review_naming_the_mix() -> None:

@@ -75,6 +75,51 @@ def valence_arousal(proba: np.ndarray) -> np.ndarray:
     return np.asarray(proba, dtype=float) @ _VA
 
 
+def decide_columns(
+    proba: np.ndarray,
+    classes: Sequence[str] = CLASSES,
+    *,
+    threshold: float,
+    unscorable: Sequence[str | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """:func:`decide` as plain arrays, one per :data:`DECISION_COLUMNS` (no DataFrame: the API's fast path)."""
+    if not 0.0 <= threshold <= 1.0:
+        raise ValueError(f"accept threshold {threshold} is not in [0, 1]")
+    p = to_schema_order(proba, classes)
+    n = len(p)
+    finite = np.isfinite(p).all(axis=1)
+    p = np.where(finite[:, None], p, np.nan)
+    safe = np.where(finite[:, None], p, 0.0)
+    ranked = np.argsort(-safe, axis=1, kind="stable")
+    names = np.asarray(CLASSES, dtype=object)
+    rows = np.arange(n)
+    confidence = np.where(finite, safe[rows, ranked[:, 0]], np.nan)
+    second = safe[rows, ranked[:, 1]]
+    decision = np.where(confidence >= threshold, "accept", "review").astype(object)
+    reasons = np.empty(n, dtype=object)
+    for i, (c, d, r, s2) in enumerate(zip(confidence.tolist(), decision, ranked.tolist(), second.tolist(),
+                                          strict=True)):
+        reasons[i] = (f"confidence {c:.2f} >= {threshold:.2f}" if d == "accept"
+                      else f"confidence {c:.2f} < {threshold:.2f} ({names[r[0]]} {c:.2f}, {names[r[1]]} {s2:.2f})")
+    decision[~finite] = "unscorable"
+    reasons[~finite] = NOT_FINITE
+    if unscorable is not None:  # the caller's reason comes first: it says why the model could not be trusted
+        given = np.array([bool(u) for u in unscorable], dtype=bool)
+        if len(given) != n:
+            raise ValueError(f"{len(given)} unscorable reasons for {n} rows")
+        decision[given] = "unscorable"
+        reasons[given] = np.asarray(unscorable, dtype=object)[given]
+    va = valence_arousal(p)
+    top2 = np.array([f"{names[a]}|{names[b]}" if ok else "" for (a, b), ok in
+                     zip(ranked[:, :2].tolist(), finite.tolist(), strict=True)], dtype=object)
+    return {
+        **{col: p[:, j] for j, col in enumerate(PROBA_COLUMNS)},
+        "label": np.where(finite, names[ranked[:, 0]], None) if n else np.zeros(0, dtype=object),
+        "confidence": confidence, "decision": decision, "reason": reasons, "top2": top2,
+        "valence": va[:, 0], "arousal": va[:, 1],
+    }
+
+
 def decide(
     proba: np.ndarray,
     classes: Sequence[str] = CLASSES,
@@ -88,41 +133,8 @@ def decide(
     A row whose probabilities are not all finite is unscorable whatever the caller says (the check every door
     shares). ``top2`` is ``"first|second"`` (most probable first), empty when there are no probabilities.
     """
-    if not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"accept threshold {threshold} is not in [0, 1]")
-    p = to_schema_order(proba, classes)
-    n = len(p)
-    finite = np.isfinite(p).all(axis=1)
-    p = np.where(finite[:, None], p, np.nan)
-    safe = np.where(finite[:, None], p, 0.0)
-    ranked = np.argsort(-safe, axis=1, kind="stable")
-    names = np.asarray(CLASSES, dtype=object)
-    rows = np.arange(n)
-    confidence = np.where(finite, safe[rows, ranked[:, 0]] if n else np.zeros(0), np.nan)
-    second = safe[rows, ranked[:, 1]] if n else np.zeros(0)
-    decision = np.where(confidence >= threshold, "accept", "review").astype(object)
-    reasons = np.array([
-        f"confidence {c:.2f} >= {threshold:.2f}" if d == "accept"
-        else f"confidence {c:.2f} < {threshold:.2f} ({names[r[0]]} {c:.2f}, {names[r[1]]} {s:.2f})"
-        for c, d, r, s in zip(confidence, decision, ranked, second, strict=True)
-    ], dtype=object) if n else np.zeros(0, dtype=object)
-    decision[~finite] = "unscorable"
-    reasons[~finite] = NOT_FINITE
-    if unscorable is not None:  # the caller's reason comes first: it says why the model could not be trusted
-        given = np.array([bool(u) for u in unscorable], dtype=bool)
-        if len(given) != n:
-            raise ValueError(f"{len(given)} unscorable reasons for {n} rows")
-        decision[given] = "unscorable"
-        reasons[given] = np.asarray(unscorable, dtype=object)[given]
-    va = valence_arousal(p)
-    out = pd.DataFrame(p, columns=list(PROBA_COLUMNS))
-    out["label"] = np.where(finite, names[ranked[:, 0]], None) if n else []
-    out["confidence"] = confidence
-    out["decision"] = decision if n else []
-    out["reason"] = reasons if n else []
-    out["top2"] = [f"{names[a]}|{names[b]}" if ok else "" for (a, b), ok in zip(ranked[:, :2], finite, strict=True)]
-    out["valence"], out["arousal"] = (va[:, 0], va[:, 1]) if n else ([], [])
-    return out
+    return pd.DataFrame(decide_columns(proba, classes, threshold=threshold, unscorable=unscorable),
+                        columns=list(DECISION_COLUMNS))
 
 
 def aggregate(window_proba: np.ndarray, method: str, weights: np.ndarray | None = None) -> np.ndarray:
@@ -200,8 +212,8 @@ def track_decision(windows: pd.DataFrame, rule: DecisionSettings) -> dict:
     if confident[label] >= rule.track_min_share and other < rule.track_max_other:
         verdict["decision"] = "accept"
         verdict["reason"] = (f"confidently {label} for {confident[label]:.0%} of the time (>= "
-                             f"{rule.track_min_share:.0%}) and no other mood for {rule.track_max_other:.0%}; "
-                             f"{_mix(shares)}")
+                             f"{rule.track_min_share:.0%}), no other mood confidently for "
+                             f"{rule.track_max_other:.0%} or more; {_mix(shares)} of the time")
     else:
         second = sorted(shares.values())[-2]
         kind = "mixed" if second >= rule.track_max_other else "not confident"

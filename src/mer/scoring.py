@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from mer.decision import DECISION_COLUMNS, SHARE_COLUMNS, decide, track_decision
+from mer.decision import DECISION_COLUMNS, SHARE_COLUMNS, decide_columns, track_decision
 from mer.features.ood import SEPARATOR, out_of_range, reasons
 from mer.schema import FEATURE_NAMES
 from mer.settings import DecisionSettings
@@ -87,35 +87,40 @@ def _probabilities(model: ScoringModel, X: np.ndarray, rows: np.ndarray) -> np.n
     return out
 
 
-def score_matrix(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
-                 problems: Sequence[str | None] | None = None) -> pd.DataFrame:
-    """The core on a float array (n, 50) in schema order: one row of :data:`SCORED_COLUMNS` per input row.
+def score_columns(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
+                  problems: Sequence[str | None] | None = None) -> dict[str, Any]:
+    """The core on a float array (n, 50) in schema order: one array (or list) per :data:`SCORED_COLUMNS`.
 
     ``problems`` (optional) holds, per row, a reason known before scoring (the row is unscorable and not sent to
-    the model) or None.
+    the model) or None. Rows with a missing value are unscorable too and never reach the model.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
         raise ValueError(f"expected rows of {len(FEATURE_NAMES)} features, got shape {X.shape}")
-    mask = out_of_range(X, rule.ood_margin) if len(X) else np.zeros((0, len(FEATURE_NAMES)), dtype=bool)
-    why = reasons(X, rule.ood_margin) if len(X) else []
+    mask = out_of_range(X, rule.ood_margin)
+    why = reasons(X, rule.ood_margin)
+    known = np.zeros(len(X), dtype=bool)
     if problems is not None:
         if len(problems) != len(X):
             raise ValueError(f"{len(problems)} problems for {len(X)} rows")
         why = [p or w for p, w in zip(problems, why, strict=True)]
         known = np.array([bool(p) for p in problems], dtype=bool)
-    else:
-        known = np.zeros(len(X), dtype=bool)
-    # rows with a missing value are unscorable anyway; the model sees only complete rows
     usable = ~known & np.isfinite(X).all(axis=1)
     proba = _probabilities(model, X, usable)
-    out = decide(proba, model.classes, threshold=rule.accept_threshold, unscorable=why)
     names = np.asarray(FEATURE_NAMES)
-    out.insert(0, "ood", mask.any(axis=1) | known)
-    out.insert(1, "ood_features", [SEPARATOR.join(names[m]) for m in mask])
-    for key, value in identity(model).items():
-        out[key] = value
-    return out
+    flagged = mask.any(axis=1)
+    return {
+        "ood": flagged | known,
+        "ood_features": [SEPARATOR.join(names[m]) if f else "" for m, f in zip(mask, flagged.tolist(), strict=True)],
+        **decide_columns(proba, model.classes, threshold=rule.accept_threshold, unscorable=why),
+        **{key: [value] * len(X) for key, value in identity(model).items()},
+    }
+
+
+def score_matrix(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
+                 problems: Sequence[str | None] | None = None) -> pd.DataFrame:
+    """:func:`score_columns` as a frame: one row of :data:`SCORED_COLUMNS` per input row."""
+    return pd.DataFrame(score_columns(model, X, rule, problems), columns=list(SCORED_COLUMNS))
 
 
 def score_frame(model: ScoringModel, features: pd.DataFrame, rule: DecisionSettings,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -49,8 +50,9 @@ class OODResult:
         return SEPARATOR.join(self.features)
 
 
+@lru_cache(maxsize=8)
 def bounds(margin: float = DEFAULT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper accepted bounds per feature, in ``FEATURE_NAMES`` order."""
+    """Lower and upper accepted bounds per feature, in ``FEATURE_NAMES`` order (read-only arrays, cached)."""
     if not margin >= 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
     low = np.array([FEATURE_RANGES[n][0] for n in FEATURE_NAMES])
@@ -59,7 +61,9 @@ def bounds(margin: float = DEFAULT_MARGIN) -> tuple[np.ndarray, np.ndarray]:
     lo = low - slack
     for name, floor in _FLOORS.items():
         lo[_I[name]] = max(lo[_I[name]], floor)
-    return lo, high + slack
+    hi = high + slack
+    lo.flags.writeable = hi.flags.writeable = False
+    return lo, hi
 
 
 def out_of_range(values: np.ndarray, margin: float = DEFAULT_MARGIN) -> np.ndarray:
