@@ -211,10 +211,27 @@ def tonal_centroids(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
     if layout is None:
         return np.full((len(starts), 6), np.nan), period
     chroma = np.empty((len(starts), 12))
-    for lo, spec in framed_rfft(x, starts, length, n_fft, hamming(length), _HCDF_DTYPE, _normalise):
-        mag = np.abs(spec[:, layout.ref]).astype(np.float64)
-        chroma[lo : lo + len(mag)] = _chroma_from_magnitudes(mag, layout)
+    low, flat = _frame_range(x, starts, length)
+    window = _hamming_dft(length, n_fft, layout.ref.start, layout.ref.stop)
+    for first, spec in framed_rfft(x, starts, length, n_fft, hamming(length), _HCDF_DTYPE):
+        rows = slice(first, first + len(spec))
+        # 'NormalInput' without a normalised copy of each frame: the spectrum of (frame − min)·w is X − min·W;
+        # the 1/(max − min) scale cancels against the dB reference. A constant frame becomes all zeros.
+        mag = np.abs(spec[:, layout.ref] - low[rows, None] * window)
+        mag[flat[rows]] = 0.0
+        chroma[rows] = _chroma_from_magnitudes(mag, layout)
     return chroma @ _TONAL_CENTROID.T, period
+
+
+def _frame_range(x: np.ndarray, starts: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: its minimum, and whether it is constant (max == min), read in place without gathering."""
+    low = np.empty(len(starts))
+    flat = np.empty(len(starts), dtype=bool)
+    for i, s in enumerate(starts.tolist()):
+        frame = x[s : s + length]
+        low[i] = frame.min()
+        flat[i] = frame.max() == low[i]
+    return low, flat
 
 
 def hcdf(x: np.ndarray, sr: int) -> dict[str, float]:

@@ -23,6 +23,11 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
+try:  # the in-place cascade behind scipy.signal.sosfilt (same arithmetic, without its copy of the input)
+    from scipy.signal._sosfilt import _sosfilt as _sosfilt_inplace
+except ImportError:  # pragma: no cover - another scipy layout: fall back to the public function
+    _sosfilt_inplace = None
+
 EAR_Q = 9.26449  # Glasberg & Moore asymptotic filter quality
 MIN_BW = 24.7  # Hz, minimum bandwidth
 BANDWIDTH_FACTOR = 1.019  # Patterson's b = 1.019 ERB for a 4th-order gammatone
@@ -87,16 +92,25 @@ def erb_filter_sos(sr: float, n_channels: int = N_CHANNELS, low_hz: float = LOW_
 
 
 def iter_gammatone(
-    x: np.ndarray, sr: float, n_channels: int = N_CHANNELS, low_hz: float = LOW_HZ
+    x: np.ndarray, sr: float, n_channels: int = N_CHANNELS, low_hz: float = LOW_HZ, *, reuse: bool = False
 ) -> Iterator[np.ndarray]:
     """Yield the filterbank's channel outputs one at a time (highest centre frequency first).
 
-    One channel at a time keeps memory at one signal's worth (a 30-s clip is 10 MB per channel).
+    One channel at a time keeps memory at one signal's worth (a 30-s clip is 10 MB per channel). With ``reuse``
+    every channel is filtered in place in one buffer (valid until the next channel is yielded): scipy's cascade
+    filters a copy of the input anyway, and copying into a reused buffer saves a fresh 10 MB array per channel.
     """
     _, sos = erb_filter_sos(float(sr), n_channels, low_hz)
     x = np.asarray(x, dtype=np.float64)
+    if not reuse or _sosfilt_inplace is None or len(x) == 0:
+        for channel_sos in sos:
+            yield signal.sosfilt(channel_sos.copy(), x)  # scipy needs a writable sos buffer
+        return
+    buf = np.empty((1, len(x)))
     for channel_sos in sos:
-        yield signal.sosfilt(channel_sos.copy(), x)  # scipy needs a writable sos buffer
+        np.copyto(buf[0], x)
+        _sosfilt_inplace(channel_sos.copy(), buf, np.zeros((1, len(channel_sos), 2)))
+        yield buf[0]
 
 
 def gammatone_filterbank(x: np.ndarray, sr: float, n_channels: int = N_CHANNELS, low_hz: float = LOW_HZ) -> np.ndarray:

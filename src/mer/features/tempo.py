@@ -122,7 +122,7 @@ def gammatone_onset_curve(x: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
         return np.zeros(0), rate
     a = float(np.exp(-1.0 / (SMOOTH_TAU_S * sr)))
     total: np.ndarray | None = None
-    for channel in iter_gammatone(x, sr):
+    for channel in iter_gammatone(x, sr, reuse=True):
         envelope = np.maximum(_smooth_decimate(np.abs(channel, out=channel), a), 0.0)
         diff = np.diff(envelope)
         total = diff if total is None else total + diff
