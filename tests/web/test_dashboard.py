@@ -251,3 +251,31 @@ def test_with_an_api_key_the_page_asks_for_it_and_never_holds_it_in_its_source(b
         assert "s3cret-key" not in page.content()
     finally:
         context.close()
+
+
+def test_every_control_has_a_name_and_the_pages_work_from_the_keyboard(page, server) -> None:
+    seed_track(server.database_url, "keyboard.flac", proba_for("relax", 0.6))
+    unnamed = """() => [...document.querySelectorAll('input, select, button, a[href], [role=button], audio')]
+        .filter((e) => e.offsetParent !== null || e.type === 'file')
+        .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+                       && !e.getAttribute('aria-labelledby') && !(e.textContent || '').trim())
+        .map((e) => e.outerHTML.slice(0, 80))"""
+    for path in ("/", "/catalog", "/review", "/playlists"):
+        page.goto(path)
+        assert page.evaluate(unnamed) == [], path
+    page.goto("/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("() => document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "dropzone":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "dropzone"
+    # Enter on the drop zone opens the file chooser (whether headless Chromium then shows one after an earlier
+    # test's chooser is its own business: the call is what the page owns)
+    page.evaluate("""() => { const input = document.getElementById('file-input');
+        input.showPicker = () => { window.__picker = (window.__picker || 0) + 1; }; }""")
+    page.keyboard.press("Enter")
+    page.keyboard.press(" ")
+    assert page.evaluate("() => window.__picker") == 2

@@ -23,9 +23,13 @@
   function initUpload() {
     const zone = $("dropzone"), input = $("file-input");
     if (!zone) return;
-    zone.addEventListener("click", (ev) => { if (ev.target.tagName !== "LABEL") input.click(); });
+    const choose = () => {
+      if (input.showPicker) { try { input.showPicker(); return; } catch (e) { /* fall back to a click */ } }
+      input.click();
+    };
+    zone.addEventListener("click", (ev) => { if (ev.target.tagName !== "LABEL" && ev.target !== input) choose(); });
     zone.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); input.click(); }
+      if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); choose(); }
     });
     ["dragenter", "dragover"].forEach((t) => zone.addEventListener(t, (ev) => {
       ev.preventDefault(); zone.classList.add("over");
