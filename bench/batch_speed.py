@@ -50,6 +50,8 @@ def features_csv(loaded, rows: int, tmp: Path) -> None:
     from mer.batch.features_csv import score_features_csv
     from mer.batch.inputs import resolve_input
     from mer.schema import FEATURE_NAMES
+    from mer.scoring import Scorer
+    from mer.settings import DecisionSettings
 
     uci = pd.read_csv(UCI)
     big = pd.concat([uci] * (rows // len(uci) + 1), ignore_index=True).head(rows)
@@ -61,7 +63,8 @@ def features_csv(loaded, rows: int, tmp: Path) -> None:
     def timed(model, name: str, workers: int) -> float:
         out = tmp / f"{name}-{workers}.parquet"
         t0 = time.perf_counter()
-        result = score_features_csv(csv, source.dialect, out, model, loaded.name, loaded.version, workers=workers)
+        scorer = Scorer(model, loaded.name, loaded.version, loaded.alias)
+        result = score_features_csv(csv, source.dialect, out, scorer, DecisionSettings(), workers=workers)
         dt = time.perf_counter() - t0
         assert result.rows_scored == rows
         print(f"  {name:<34} workers={workers}: {dt:6.2f} s  {rows / dt:>10,.0f} rows/s")
@@ -117,9 +120,10 @@ def pool_startup(loaded, workers: int) -> float:
     """Seconds until every process of a fresh local pool has started and holds the model."""
     from mer.batch.executors import LocalProcesses
     from mer.batch.work import ScoreSettings
+    from mer.settings import DecisionSettings
 
     t0 = time.perf_counter()
-    with LocalProcesses(loaded.model, ScoreSettings(loaded.name, loaded.version, 0.75), workers) as ex:
+    with LocalProcesses(loaded, ScoreSettings(loaded.name, loaded.version, DecisionSettings()), workers) as ex:
         assert ex.pool is not None
         list(ex.pool.map(time.sleep, [0.5] * workers))  # each worker must be up (and initialised) to run one
     return time.perf_counter() - t0 - 0.5

@@ -17,8 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -47,9 +45,9 @@ def main() -> None:
     import soundfile as sf
 
     from mer import settings
-    from mer.decision import PROBA_COLUMNS
     from mer.features.audio import AUDIO_EXTENSIONS
     from mer.features.extract import extract
+    from mer.schema import FEATURE_NAMES
     from mer.scoring import score_windows
 
     rule = settings.scoring_settings().decision
@@ -61,8 +59,9 @@ def main() -> None:
         info = sf.info(str(path))
         windows = extract(path, ood_margin=rule.ood_margin)
         scored, track = score_windows(model, windows, rule)
-        mean = scored[list(PROBA_COLUMNS)].to_numpy(float).mean(axis=0)  # the old rule: mean of every window
-        old = "accept" if np.nanmax(mean) >= rule.accept_threshold else "review"
+        # the rule before: the model on every window (its imputer filling undefined features), plain mean, 0.75
+        mean = model.predict_proba(windows[list(FEATURE_NAMES)].to_numpy(float)).mean(axis=0)
+        old = "accept" if mean.max() >= rule.accept_threshold else "review"
         letters = "".join("." if d == "unscorable" else (lab[0].upper() if d == "accept" else lab[0])
                           for lab, d in zip(scored["label"].fillna("?"), scored["decision"], strict=True))
         shares = " ".join(f"{c[0]}{track[f'share_{c}']:.2f}" for c in ("happy", "sad", "angry", "relax"))

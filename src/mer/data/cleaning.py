@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,15 +114,22 @@ def record_problem(record: list[str], width: int) -> str | None:
     return None
 
 
-def parse_numbers(cells: pd.Series) -> np.ndarray:
-    """:func:`parse_number` on a column of cells at once (the values, without the notes): the fast path."""
-    text = cells.astype("string").fillna("")
-    stripped = text.str.strip()
-    ok = stripped.str.fullmatch(_NUMBER.pattern).fillna(False).to_numpy(dtype=bool)
-    out = np.full(len(cells), np.nan)
-    if ok.any():
-        out[ok] = stripped[ok].str.replace(",", ".", regex=False).astype(float).to_numpy()
-    return out
+def parse_numbers(cells: Sequence[str]) -> np.ndarray:
+    """:func:`parse_number` on a column of cells at once (the values, without the notes): the fast path.
+
+    A C-level conversion reads the plain numbers; only the cells it could not read as a finite number (missing
+    tokens, decimal commas, ``inf``) or might read differently (an ``_`` digit separator, which Python accepts and
+    :func:`parse_number` does not) go through :func:`parse_number`, so the values are exactly its values."""
+    try:
+        values = np.array(cells, dtype=float)
+    except ValueError:
+        values = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
+    redo = ~np.isfinite(values)
+    if "_" in "".join(cells):
+        redo |= np.array(["_" in c for c in cells], dtype=bool)
+    for i in np.flatnonzero(redo).tolist():
+        values[i] = parse_number(cells[i])[0] if cells[i] else math.nan
+    return values
 
 
 @dataclass
@@ -159,18 +166,18 @@ def iter_feature_rows(path: str | Path, dialect: CsvDialect | None = None,
     for records, lines in iter_records(path, dialect, chunk_rows):
         problems = [record_problem(r, width) for r in records]
         keep = [i for i, p in enumerate(problems) if p != BLANK]
-        cells = pd.DataFrame([(records[i] + [""] * width)[:width] for i in keep],
-                             columns=range(width), dtype=object)
-        feats = pd.DataFrame(np.nan, index=range(len(keep)), columns=list(FEATURE_NAMES))
+        rows = [r if len(r) == width else (r + [""] * width)[:width] for r in (records[i] for i in keep)]
+        cells = list(zip(*rows, strict=True)) if rows else [()] * width  # column-wise, transposed in C
+        values = np.full((len(rows), len(FEATURE_NAMES)), np.nan)
         for i, name in columns.items():
-            feats[name] = parse_numbers(cells[i]) if len(keep) else np.zeros(0)
+            values[:, FEATURE_NAMES.index(name)] = parse_numbers(cells[i])
         probs = [problems[i] for i in keep]
-        if len(keep):
-            bad = np.array([p is not None for p in probs])
-            feats.loc[bad, :] = np.nan
-            empty = feats.isna().all(axis=1).to_numpy() & ~bad
-            probs = [NO_FEATURE_VALUE if e else p for p, e in zip(probs, empty, strict=True)]
-        yield FeatureRows(np.asarray([lines[i] for i in keep], dtype=np.int64), feats, probs)
+        bad = np.array([p is not None for p in probs], dtype=bool)
+        values[bad] = np.nan
+        empty = np.isnan(values).all(axis=1) & ~bad
+        probs = [NO_FEATURE_VALUE if e else p for p, e in zip(probs, empty.tolist(), strict=True)]
+        yield FeatureRows(np.asarray([lines[i] for i in keep], dtype=np.int64),
+                          pd.DataFrame(values, columns=list(FEATURE_NAMES)), probs)
 
 
 def read_feature_rows(path: str | Path) -> FeatureRows:

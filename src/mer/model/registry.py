@@ -15,7 +15,7 @@ from pathlib import Path
 from mer import settings
 
 EXPERIMENT = "music-emotion"
-CHAMPION, CANDIDATE = "champion", "candidate"
+CHAMPION, CANDIDATE = settings.CHAMPION_ALIAS, "candidate"
 
 
 def _mlflow():
