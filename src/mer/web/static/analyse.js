@@ -6,8 +6,17 @@
   const { el, pct, clock, MOODS } = M;
   const SVGNS = "http://www.w3.org/2000/svg";
   const COLOURS = { happy: "#E69F00", sad: "#0072B2", angry: "#D55E00", relax: "#009E73" };
-  // measured: about 0.3 CPU-s of feature extraction per 30-s window plus decoding; the estimate errs long
-  const SECONDS_PER_WINDOW = 0.6, SECONDS_FIXED = 1.5;
+  // about 0.3 CPU-s of feature extraction per 30-s window plus decoding; the estimate errs long, then learns this
+  // server's own pace from each analysis (kept in localStorage: a speed, nothing private)
+  const SECONDS_FIXED = 1.5, PACE_KEY = "mer.secondsPerWindow";
+  function pace() {
+    try { const v = Number(localStorage.getItem(PACE_KEY)); return v > 0 && v < 60 ? v : 0.6; } catch (e) { return 0.6; }
+  }
+  function learnPace(seconds, windows) {
+    if (!(windows > 0) || !(seconds > 0)) return;
+    const measured = Math.max(0.05, (seconds - SECONDS_FIXED) / windows);
+    try { localStorage.setItem(PACE_KEY, String(0.5 * pace() + 0.5 * measured)); } catch (e) { /* no storage */ }
+  }
   const $ = (id) => document.getElementById(id);
   let view = null;          // what is drawn: the upload response (plus window ids) or a stored track
   let peaks = null;         // [min, max] pairs per pixel column, once the browser has decoded the audio
@@ -121,7 +130,7 @@
           const secs = audioSeconds();
           if (secs) {
             const windows = Math.max(1, Math.ceil(secs / 30));
-            const estimate = SECONDS_FIXED + windows * SECONDS_PER_WINDOW;
+            const estimate = SECONDS_FIXED + windows * pace();
             const p = Math.min(95, Math.round(100 * elapsed / estimate));
             const left = Math.max(0, estimate - elapsed);
             setProgress("Analysing " + windows + " window" + (windows > 1 ? "s" : "") + " of 30 s: " + p + " % (estimate)",
@@ -136,7 +145,11 @@
       };
       xhr.onload = () => {
         clearInterval(timer);
-        if (xhr.status === 200) { resolve(xhr.response); return; }
+        if (xhr.status === 200) {
+          if (started !== null && xhr.response) learnPace((performance.now() - started) / 1000, xhr.response.windows.length);
+          resolve(xhr.response);
+          return;
+        }
         const why = (xhr.response && xhr.response.detail) || ("HTTP " + xhr.status);
         if (xhr.status === 401) { M.askForKey(); reject(new Error("This server needs its API key: enter it under “API key” at the top, then drop the file again. (" + why + ")")); return; }
         reject(new Error(xhr.status === 413 ? "Too large: " + why : xhr.status === 422 ? "Cannot analyse this file: " + why : why));
