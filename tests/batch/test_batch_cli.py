@@ -162,6 +162,8 @@ def test_catalog_receives_the_tracks_once(in_project: Path, tmp_path: Path) -> N
         assert count_tracks(session) == 3
         track = get_track(session, list_tracks(session)[0]["id"])
     assert track is not None and track["content_hash"] in set(pd.read_parquet(out)["content_hash"])
+    assert track["model_alias"] == "champion" and track["reason"]  # batch rows keep the alias and the reason
+    assert {p["model_alias"] for w in track["windows"] for p in w["predictions"]} == {"champion"}
     assert "0 tracks saved to the catalog" in batch(music, "-o", out, "--workers", "1", "--catalog-url", url)
     # parts committed without the catalog (as after a kill between the two) reach it on the next --catalog run
     write_tone(music / "late.wav", 3.0, 500.0, 7)

@@ -49,10 +49,6 @@ def _decode_as(raw: bytes, path: Path) -> tuple[str, str]:
     raise InputError(f"{path}: not a CSV (undecodable text)")  # pragma: no cover - latin-1 decodes anything
 
 
-def _decode(raw: bytes, path: Path) -> str:
-    return _decode_as(raw, path)[0]
-
-
 def _sniff_delimiter(text: str) -> str:
     sample = "\n".join(text.splitlines()[:50])
     try:
@@ -64,32 +60,15 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def read_csv_records(path: str | Path) -> RawTable:
-    """Read ``path`` into strings, sniffing encoding and separator; CRLF and BOM are handled."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    text = _decode(raw, path)
-    if not text.strip():
-        raise InputError(f"{path}: empty file")
-    delimiter = _sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
+    """Read ``path`` into strings, sniffing encoding and separator; CRLF and BOM are handled. The same records and
+    lines as the streaming :func:`iter_records` that ``mer predict`` and ``mer batch`` use (it is built on it)."""
+    dialect = sniff(path)
     records: list[list[str]] = []
     lines: list[int] = []
-    start = 1
-    for row in reader:
-        if header is None:
-            if any(cell.strip() for cell in row):
-                header = [cell.strip() for cell in row]
-        else:
-            records.append(row)
-            lines.append(start)
-        start = reader.line_num + 1
-    if header is None:
-        raise InputError(f"{path}: no header line")
-    return RawTable(header=header, records=records, lines=lines, delimiter=delimiter)
+    for chunk, starts in iter_records(path, dialect):
+        records += chunk
+        lines += starts
+    return RawTable(header=dialect.header, records=records, lines=lines, delimiter=dialect.delimiter)
 
 
 def sniff(path: str | Path) -> CsvDialect:
