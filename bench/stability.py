@@ -23,7 +23,7 @@ over clips of |Δ| in units of the feature's standard deviation in the UCI data 
 The model: the champion's structure as ``params.yaml`` builds it, fitted on all UCI rows with 60-tree forests
 (``tests/support.py: small_champion``, seconds to fit); ``--champion`` uses the registered champion instead.
 
-    python bench/stability.py                       # all 25 clips, ≈ 6 min on one core
+    python bench/stability.py                       # all 25 clips, ≈ 20 min on a busy 2-core machine
     python bench/stability.py --only sad --keep /tmp/enc   # a subset; keep the encoded files
 """
 
