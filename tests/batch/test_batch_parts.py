@@ -11,7 +11,7 @@ import pytest
 
 from mer.batch.parts import JobMismatch, OutputBusy, PartStore
 from mer.batch.work import TRACK_COLUMNS, WINDOW_COLUMNS, Outcome
-from mer.decision import DECISION_COLUMNS
+from mer.decision import DECISION_COLUMNS, SHARE_COLUMNS
 from mer.schema import FEATURE_NAMES
 
 
@@ -25,12 +25,14 @@ def outcome(name: str, n_windows: int = 2, error: str | None = None, final: bool
         "end_s": 30.0 * np.arange(1, n_windows + 1), "partial": False, "ood": False, "ood_features": "",
         **{f: rng.random(n_windows) for f in FEATURE_NAMES},
         "p_happy": 0.7, "p_sad": 0.1, "p_angry": 0.1, "p_relax": 0.1, "label": "happy", "confidence": 0.7,
-        "decision": "review", "top2": "happy|sad", "model_name": "m", "model_version": "1",
+        "decision": "review", "reason": "confidence 0.70 < 0.75", "top2": "happy|sad", "valence": 0.6,
+        "arousal": 0.6, "model_name": "m", "model_version": "1", "model_alias": "champion",
     })[list(WINDOW_COLUMNS)]
     track = {"file": f"/music/{name}.wav", "content_hash": digest, "duration_s": 30.0 * n_windows,
              "sample_rate": 22050, "channels": 1, "n_windows": n_windows, "n_ood_windows": 0,
              "aggregate_method": "mean", **windows.iloc[0][list(DECISION_COLUMNS)].to_dict(),
-             "model_name": "m", "model_version": "1"}
+             **{s: 1.0 if s == "share_happy" else 0.0 for s in SHARE_COLUMNS}, "scorable_share": 1.0,
+             "model_name": "m", "model_version": "1", "model_alias": "champion"}
     assert list(track) == list(TRACK_COLUMNS)
     return Outcome(f"/music/{name}.wav", digest, windows=windows, track=track)
 
