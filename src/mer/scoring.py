@@ -168,8 +168,7 @@ def score_audio(
 ) -> TrackScore:
     """Extract the windows of one file or array, score each, give the track verdict. Raises ``AudioError`` on
     unusable audio. The OOD margin is the rule's (an ``ood_margin`` in ``extract_options`` is overridden)."""
-    import soundfile as sf
-
+    from mer.features.audio import audio_info
     from mer.features.extract import extract
     from mer.hashing import sha256_file
 
@@ -179,8 +178,8 @@ def score_audio(
     if isinstance(source, np.ndarray):
         channels, rate, frames, digest = (1 if source.ndim == 1 else source.shape[1]), int(sr or 0), len(source), None
     else:
-        info = sf.info(str(source))
-        channels, rate, frames, digest = info.channels, info.samplerate, info.frames, sha256_file(source)
+        info = audio_info(source)  # the file's own rate and length, whichever decoder reads it (M4A too)
+        channels, rate, frames, digest = info.channels, info.sample_rate, info.frames, sha256_file(source)
     return TrackScore(
         file=str(name or windows["file"].iloc[0]), windows=scored, track=track,
         duration_s=frames / rate if rate else float("nan"), sample_rate=rate, channels=channels, content_hash=digest,

@@ -246,3 +246,25 @@ def test_bad_m4a_gives_a_clear_per_file_error(tmp_path: Path, stereo: np.ndarray
     assert str(path) in str(info.value)
     results = list(ex.extract_many([path, tmp_path / "good.m4a"]))
     assert not results[0].ok and results[1].ok
+
+
+class _Uniform:
+    """A stand-in model: the same probabilities for every row."""
+
+    name, version, alias = "stub", "1", "champion"
+    classes = ["angry", "happy", "relax", "sad"]
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return np.tile([0.1, 0.6, 0.2, 0.1], (len(X), 1))
+
+
+def test_an_m4a_track_is_scored_with_its_own_rate_and_length(tmp_path: Path) -> None:
+    """The scoring core (mer batch, the upload API) reads an M4A's header through the same decoder."""
+    from mer.scoring import score_audio
+    from mer.settings import DecisionSettings
+
+    path = _write_m4a(tmp_path / "song.m4a", _music(3.0, 48_000), 48_000)
+    track = score_audio(_Uniform(), path, DecisionSettings())
+    assert (track.sample_rate, track.channels) == (48_000, 2)
+    assert track.duration_s == pytest.approx(3.0, abs=0.03)
+    assert len(track.windows) == 1 and track.content_hash
