@@ -22,7 +22,7 @@ ERROR_COLUMNS = ("file", "error")
 # equal.
 WINDOW_S, HOP_S, MIN_LAST_S, OOD_MARGIN = 30.0, 30.0, 10.0, 0.1
 
-INPUTS_HELP = "Audio files and/or folders (searched recursively for .wav .flac .ogg .mp3 .aiff .opus)."
+INPUTS_HELP = "Audio files and/or folders (searched recursively for .wav .flac .ogg .mp3 .aiff .opus .m4a .aac)."
 OUTPUT_HELP = ("CSV to write: file, start_s, end_s, the 50 features in UCI order, partial, ood, ood_features "
                "('-': standard output).")
 WINDOW_HELP = "Window length in s (UCI excerpts: 30 s); a file no longer than this gives one whole-file row."
@@ -70,9 +70,10 @@ def features(
     ood_margin: Annotated[float, typer.Option("--ood-margin", help=OOD_HELP)] = OOD_MARGIN,
     errors: Annotated[Path | None, typer.Option("--errors", help=ERRORS_HELP)] = None,
 ) -> None:
-    """Extract MIRtoolbox 1.7.1's 50 features from audio, one row per window, at the file's native rate.
+    """Extract MIRtoolbox 1.7.1's 50 features from audio, one row per window, analysed at 44.1 kHz.
 
-    Channels are averaged to mono; the sample rate must be at least 12.8 kHz and a file at least 1 s long.
+    Channels are averaged to mono and other rates resampled to 44.1 kHz (a 44.1 kHz file is analysed as it is); the
+    file's rate must be at least 16 kHz and a file at least 1 s long.
     A file that cannot be read is reported and skipped; the command fails (exit 1) only if no file succeeded.
 
     Example: mer features music/ extra.mp3 -o features.csv --window 30 --hop 15
