@@ -89,6 +89,8 @@ def test_analyse_a_real_clip_dropped_then_give_feedback_on_track_and_window(page
     expect(page.locator("#timeline svg g.win")).to_have_count(1)
     expect(page.locator("#track-feedback button[data-label='angry']")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#wave-note")).to_contain_text("not on this server")
+    expect(page.locator("#waveform")).to_be_hidden()
+    page.screenshot(path=str(shots / "track.png"), full_page=True)
 
 
 def test_progress_is_shown_while_a_long_file_is_processed(page, server, tmp_path, shots) -> None:
@@ -151,6 +153,10 @@ def test_the_review_queue_shrinks_as_it_is_worked_by_key_and_by_click(page, serv
     assert int(page.locator("#queue-total").inner_text()) == total - 3
     assert ids[3] in [int(x) for x in page.locator("#queue .qitem").evaluate_all(
         "els => els.map(e => e.dataset.trackId)")]
+    page.get_by_role("link", name="Single windows").click()
+    expect(page.locator(f".qitem[data-track-id='{ids[3]}']")).to_have_count(1)
+    expect(page.locator(f".qitem[data-track-id='{ids[0]}']")).to_have_count(0)  # its track's label covers it
+    page.screenshot(path=str(shots / "review-windows.png"), full_page=True)
 
 
 def test_catalog_page_search_filter_sort_and_mood_mix(page, server, shots) -> None:
