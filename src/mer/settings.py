@@ -127,6 +127,7 @@ CHOICES: dict[tuple[str, str], tuple[object, ...]] = {
     ("model", "calibration"): ("temperature", "sigmoid", "isotonic", None),
     ("model", "search"): ("grid", "random"),
     ("decision", "aggregate"): AGGREGATIONS,
+    ("monitor", "correction"): ("bh", "holm"),
 }
 
 
@@ -150,6 +151,7 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
         if key in block:
             check_choice((section, key), block[key])
     decision_settings(params)  # numbers in range
+    monitor_settings(params)
     return params
 
 
@@ -229,3 +231,40 @@ def scoring_settings(params: dict[str, Any] | None = None, alias: str | None = N
             params = {}
     check_params(params)
     return ScoringSettings(decision_settings(params), ModelRef(model_name(params), alias or CHAMPION_ALIAS))
+
+
+@dataclass(frozen=True)
+class MonitorSettings:
+    """Monitoring thresholds (``params.yaml: monitor``), documented in :mod:`mer.monitor`: a feature drifts when its
+    PSI reaches ``psi_threshold`` *and* its KS p-value, corrected for 50 tests (``bh`` or ``holm``), is below
+    ``ks_alpha``; every other key is the bound of one alert."""
+
+    psi_bins: int = 10
+    psi_threshold: float = 0.25
+    ks_alpha: float = 0.05
+    correction: str = "bh"
+    max_drifted_features: int = 3
+    min_windows: int = 30
+    max_class_mix_diff: float = 0.2
+    max_ood_share: float = 0.2
+    max_unscorable_share: float = 0.2
+    max_review_share: float = 0.6
+    min_labelled: int = 20
+    min_accuracy: float = 0.7
+    min_macro_f1: float = 0.65
+    min_accepted_precision: float = 0.85
+    max_ece: float = 0.1
+    bootstrap: int = 1000
+    top_features: int = 6
+
+    def __post_init__(self) -> None:
+        check_choice(("monitor", "correction"), self.correction)
+
+
+def monitor_settings(params: dict[str, Any] | None = None) -> MonitorSettings:
+    block = dict((params or {}).get("monitor") or {})
+    unknown = sorted(set(block) - set(MonitorSettings.__dataclass_fields__))
+    if unknown:
+        raise SettingsError(f"monitor: unknown option(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(MonitorSettings.__dataclass_fields__)}")
+    return MonitorSettings(**block)

@@ -33,7 +33,7 @@ from mer.api.config import ServeConfig
 from mer.api.guard import WRITE_METHODS, DoorGuard
 from mer.api.metrics import Metrics, MetricsMiddleware
 from mer.api.model_service import ModelService
-from mer.api.routers import feedback, health, model, playlists, predict, review, tracks
+from mer.api.routers import feedback, health, model, monitor, playlists, predict, review, tracks
 from mer.api.schemas import Problem
 from mer.api.verdicts import batch_scorer
 
@@ -195,7 +195,7 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
     app.state.model_service = service
     app.state.model_cards = {}  # GET /v1/model: one registry read per served version
     routers = (health.router, predict.router, model.router, tracks.router, review.router, playlists.router,
-               feedback.router)
+               feedback.router, monitor.router)
     for router in routers:
         app.include_router(router, responses=ERROR_RESPONSES | (WRITE_RESPONSES if _writes(router) else {}))
     from mer.web import mount_dashboard  # the web dashboard at / (pages and static assets inside the package)

@@ -5,6 +5,7 @@ from mer.cli import catalog as _catalog  # noqa: F401
 from mer.cli import data as _data  # noqa: F401  (registers commands)
 from mer.cli import features as _features  # noqa: F401
 from mer.cli import model as _model  # noqa: F401
+from mer.cli import monitor as _monitor  # noqa: F401
 from mer.cli import serve as _serve  # noqa: F401
 from mer.cli.app import app
 
