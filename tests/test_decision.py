@@ -120,3 +120,21 @@ def test_settings_refuse_unknown_values() -> None:
     with pytest.raises(SettingsError, match="accept_threshold"):
         DecisionSettings(accept_threshold=1.5)
     assert decision_settings({"decision": {"accept_threshold": 0.8}}).accept_threshold == 0.8
+
+
+def test_an_unknown_option_value_stops_a_command_with_one_line(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from mer.cli import app
+
+    root = Path(__file__).resolve().parents[1]
+    bad = tmp_path / "params.yaml"
+    bad.write_text((root / "params.yaml").read_text().replace("search: grid", "search: randm"))
+    monkeypatch.setenv("MER_HOME", str(tmp_path))
+    monkeypatch.setenv("MER_PARAMS", str(bad))
+    result = CliRunner().invoke(app, ["train"])
+    assert result.exit_code == 2
+    assert "params.yaml: model.search: 'randm' is not allowed; choose grid or random" in result.output
+    assert "Traceback" not in result.output

@@ -17,12 +17,14 @@ class _MerGroup(TyperGroup):
     """Turns "not in a project" into a one-line reason (exit 2) whichever command met it, instead of a traceback."""
 
     def invoke(self, ctx: typer.Context):
-        from mer.settings import NotAProject
+        from mer.settings import NotAProject, SettingsError
 
         try:
             return super().invoke(ctx)
         except NotAProject as exc:
             fail(str(exc), code=2)
+        except SettingsError as exc:  # a params.yaml value that is not allowed (search: randm): say which, no trace
+            fail(f"params.yaml: {exc}", code=2)
 
 
 app = typer.Typer(help="Music emotion recognition: clean, train, evaluate, extract features, predict.",
