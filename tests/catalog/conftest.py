@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from support import free_port
+from support import free_port, missing_component
 
 from mer.catalog import dispose_engines, init_db
 
@@ -46,7 +46,7 @@ def _server_user() -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             continue
-    pytest.skip("running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL as")
+    missing_component("running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL as")
 
 
 @dataclass
@@ -87,7 +87,8 @@ class PostgresServer:
 def postgres_server() -> Iterator[PostgresServer]:
     bindir = _pg_bindir()
     if bindir is None or not (bindir / "pg_ctl").exists():
-        pytest.skip("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): run `bash .ci/postgres.sh`")
+        missing_component("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): "
+                          "run `bash .ci/postgres.sh`")
     user = _server_user()
     root = Path(tempfile.mkdtemp(prefix="mer-pg-"))
     if user is not None:

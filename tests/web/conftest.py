@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import LENIENT_GATES, make_project, point_mer_at, small_params
+from support import LENIENT_GATES, make_project, missing_component, point_mer_at, small_params
 from web_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server, screenshot_dir
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} missing: run .ci/chromium.sh", allow_module_level=True)
+    missing_component(f"{CHROMIUM} missing: run .ci/chromium.sh")
+from playwright import sync_api  # noqa: E402 — the dev extra installs it
 
 
 @pytest.fixture(scope="package")
