@@ -127,15 +127,15 @@ def load_scorer(ref: settings.ModelRef):
     return Scorer(model, ref.name, str(version), ref.alias)
 
 
-def score_csv(source: str | Path, scoring: settings.ScoringSettings, scorer=None):
+def score_csv(source: str | Path, scoring: settings.ScoringSettings, scorer=None, explain: bool = False):
     """Score a features CSV (any dialect): one row per non-blank record, with its ``line`` in the input, the
-    verdict, the reason and the model identity (:func:`mer.scoring.score_matrix`)."""
+    verdict, the reason and the model identity (:func:`mer.scoring.score_matrix`; ``explain``: + ``explanation``)."""
     from mer.data.cleaning import read_feature_rows
     from mer.scoring import score_matrix
 
     rows = read_feature_rows(source)  # InputError before any model is loaded when the file is no feature table
     scorer = scorer or load_scorer(scoring.model)
-    out = score_matrix(scorer, rows.features.to_numpy(dtype=float), scoring.decision, rows.problems)
+    out = score_matrix(scorer, rows.features.to_numpy(dtype=float), scoring.decision, rows.problems, explain)
     out.insert(0, "line", rows.lines)
     return out
 

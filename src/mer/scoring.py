@@ -88,11 +88,12 @@ def _probabilities(model: ScoringModel, X: np.ndarray, rows: np.ndarray) -> np.n
 
 
 def score_columns(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
-                  problems: Sequence[str | None] | None = None) -> dict[str, Any]:
+                  problems: Sequence[str | None] | None = None, explain: bool = False) -> dict[str, Any]:
     """The core on a float array (n, 50) in schema order: one array (or list) per :data:`SCORED_COLUMNS`.
 
     ``problems`` (optional) holds, per row, a reason known before scoring (the row is unscorable and not sent to
-    the model) or None. Rows with a missing value are unscorable too and never reach the model.
+    the model) or None. Rows with a missing value are unscorable too and never reach the model. ``explain`` adds
+    an ``explanation`` column (:func:`mer.model.explain.explain_rows`; None for unscorable rows).
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != len(FEATURE_NAMES):
@@ -109,29 +110,44 @@ def score_columns(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
     proba = _probabilities(model, X, usable)
     names = np.asarray(FEATURE_NAMES)
     flagged = mask.any(axis=1)
-    return {
+    columns = {
         "ood": flagged | known,
         "ood_features": [SEPARATOR.join(names[m]) if f else "" for m, f in zip(mask, flagged.tolist(), strict=True)],
         **decide_columns(proba, model.classes, threshold=rule.accept_threshold, unscorable=why),
         **{key: [value] * len(X) for key, value in identity(model).items()},
     }
+    if explain:
+        columns["explanation"] = _explanations(model, X, proba, list(columns["decision"]))
+    return columns
+
+
+def _explanations(model: ScoringModel, X: np.ndarray, proba: np.ndarray, decisions: list[str]) -> list[Any]:
+    from mer.model.explain import explain_rows
+
+    rows = [i for i, d in enumerate(decisions) if d != "unscorable"]
+    found = explain_rows(model, X[rows], proba[rows].argmax(axis=1)) if rows else []
+    out: list[Any] = [None] * len(X)
+    for i, e in zip(rows, found, strict=True):
+        out[i] = e
+    return out
 
 
 def score_matrix(model: ScoringModel, X: np.ndarray, rule: DecisionSettings,
-                 problems: Sequence[str | None] | None = None) -> pd.DataFrame:
-    """:func:`score_columns` as a frame: one row of :data:`SCORED_COLUMNS` per input row."""
-    return pd.DataFrame(score_columns(model, X, rule, problems), columns=list(SCORED_COLUMNS))
+                 problems: Sequence[str | None] | None = None, explain: bool = False) -> pd.DataFrame:
+    """:func:`score_columns` as a frame: one row of :data:`SCORED_COLUMNS` (+ ``explanation``) per input row."""
+    return pd.DataFrame(score_columns(model, X, rule, problems, explain),
+                        columns=[*SCORED_COLUMNS, *(["explanation"] if explain else [])])
 
 
 def score_frame(model: ScoringModel, features: pd.DataFrame, rule: DecisionSettings,
-                problems: Sequence[str | None] | None = None) -> pd.DataFrame:
+                problems: Sequence[str | None] | None = None, explain: bool = False) -> pd.DataFrame:
     """``features`` (holding the 50 feature columns; other columns kept) with :data:`SCORED_COLUMNS` set, same index.
 
     Columns of the same names already in ``features`` (e.g. the extractor's own OOD flags) are replaced."""
     missing = [c for c in FEATURE_NAMES if c not in features.columns]
     if missing:
         raise ValueError(f"missing feature columns: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
-    scored = score_matrix(model, features[list(FEATURE_NAMES)].to_numpy(dtype=float), rule, problems)
+    scored = score_matrix(model, features[list(FEATURE_NAMES)].to_numpy(dtype=float), rule, problems, explain)
     scored.index = features.index
     return pd.concat([features.drop(columns=[c for c in SCORED_COLUMNS if c in features.columns]), scored], axis=1)
 
@@ -150,9 +166,10 @@ class TrackScore:
     model: dict[str, str] = field(default_factory=dict)  # model_name, model_version, model_alias
 
 
-def score_windows(model: ScoringModel, windows: pd.DataFrame, rule: DecisionSettings) -> tuple[pd.DataFrame, dict]:
+def score_windows(model: ScoringModel, windows: pd.DataFrame, rule: DecisionSettings,
+                  explain: bool = False) -> tuple[pd.DataFrame, dict]:
     """Extracted windows (``start_s``, ``end_s``, the 50 features …) → (scored windows, track verdict)."""
-    scored = score_frame(model, windows, rule)
+    scored = score_frame(model, windows, rule, explain=explain)
     track = {**track_decision(scored, rule), **identity(model), "aggregate_method": rule.aggregate}
     return scored, track
 
@@ -165,6 +182,7 @@ def score_audio(
     *,
     name: str | None = None,
     extract_options: dict[str, Any] | None = None,
+    explain: bool = False,
 ) -> TrackScore:
     """Extract the windows of one file or array, score each, give the track verdict. Raises ``AudioError`` on
     unusable audio. The OOD margin is the rule's (an ``ood_margin`` in ``extract_options`` is overridden)."""
@@ -174,7 +192,7 @@ def score_audio(
 
     options = {**(extract_options or {}), "ood_margin": rule.ood_margin}
     windows = extract(source, sr, name=name, **options)
-    scored, track = score_windows(model, windows, rule)
+    scored, track = score_windows(model, windows, rule, explain)
     if isinstance(source, np.ndarray):
         channels, rate, frames, digest = (1 if source.ndim == 1 else source.shape[1]), int(sr or 0), len(source), None
     else:

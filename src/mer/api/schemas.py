@@ -83,10 +83,31 @@ class Verdict(BaseModel):
     arousal: Affect | None = Field(description="(p_happy + p_angry) - (p_sad + p_relax), in [-1, 1]")
 
 
+class Contribution(BaseModel):
+    feature: str = Field(description="the feature's name in the schema (UCI column)")
+    plain: str = Field(description="the feature in plain words")
+    value: float = Field(description="the feature's value in this row")
+    contribution: float = Field(description="SHAP value: its share of (probability - base_value)")
+
+
+class Explanation(BaseModel):
+    """Why this label: SHAP values of the whole pipeline for the predicted class (:mod:`mer.model.explain`)."""
+
+    label: Label = Field(alias="class", description="the class explained (the predicted label)")
+    probability: float = Field(description="the class's probability = base_value + sum of contributions")
+    base_value: float = Field(description="the class's mean probability over the fixed background of 12 "
+                                          "training clips")
+    contributions: list[Contribution] = Field(description="all 50 features, largest magnitude first")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
 class RowPrediction(Verdict):
     row: int = Field(description="index of the row in the request")
     ood: bool = Field(description="some feature lies outside the range the model was trained on")
     ood_features: list[str]
+    explanation: Explanation | None = Field(default=None, description="only with ?explain=true; null when "
+                                                                      "unscorable")
 
 
 class ModelInfo(BaseModel):
@@ -108,6 +129,8 @@ class WindowVerdict(Verdict):
     partial: bool = Field(description="the last window, shorter than the window length")
     ood: bool = Field(description="some feature lies outside the range the model was trained on")
     ood_features: list[str]
+    explanation: Explanation | None = Field(default=None, description="only with ?explain=true; null when "
+                                                                      "unscorable")
 
 
 class MoodShares(BaseModel):

@@ -83,6 +83,10 @@ def predict(
     threshold: Annotated[float | None, typer.Option(help="Accept threshold (default: params.yaml "
                                                          "decision.accept_threshold).")] = None,
     alias: Annotated[str | None, typer.Option(help="Registry alias to load (default: champion).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Add an explanation column (JSON): each feature's SHAP "
+                                                           "contribution to the predicted class's probability, "
+                                                           "largest first, with the base value (empty when "
+                                                           "unscorable).")] = False,
 ) -> None:
     """Score feature rows with models:/music-emotion@champion; rows it cannot judge say why (unscorable)."""
     from mer.pipeline import NoChampion, score_csv
@@ -90,9 +94,13 @@ def predict(
     try:
         scoring = settings.scoring_settings(settings.load_params(), alias)
         scoring = replace(scoring, decision=scoring.decision.replace(accept_threshold=threshold))
-        out = score_csv(input_csv, scoring)
+        out = score_csv(input_csv, scoring, explain=explain)
     except (InputError, NoChampion, settings.SettingsError) as exc:
         fail(str(exc))
+    if explain:
+        import json
+
+        out["explanation"] = [json.dumps(e) if e else "" for e in out["explanation"]]
     write_frame_csv(out, output)
     counts = out["decision"].value_counts()
     console.print(f"{len(out)} rows scored with {out['model_name'].iloc[0] if len(out) else scoring.model.name} "

@@ -29,10 +29,14 @@ _UPLOAD_CHUNK = 1 << 20
 log = logging.getLogger("mer.api")
 
 
+_EXPLAIN = Query(description="add each verdict's explanation: every feature's SHAP contribution to the predicted "
+                             "class's probability, largest first, with the base value (≈ 0.1 s per row)")
+
+
 @router.post("/predict", response_model=PredictResponse, responses=_PROBLEMS, dependencies=[PredictAccess],
-             summary="Score 1 to 1,000 rows of the 50 features")
+             summary="Score 1 to 1,000 rows of the 50 features", response_model_exclude_unset=True)
 async def predict(body: PredictRequest, request: Request, served: ModelDep, config: ConfigDep,
-                  metrics: MetricsDep) -> dict[str, Any]:
+                  metrics: MetricsDep, explain: Annotated[bool, _EXPLAIN] = False) -> dict[str, Any]:
     """Per row: probabilities, label, confidence, the verdict (accept, review or unscorable) with its reason, the
     top two classes, valence and arousal, and the out-of-distribution flags. A row outside what the model can judge
     (values beyond the training data's range, such as a tempo of 1e300 BPM) is ``unscorable``, never accepted.
@@ -41,10 +45,23 @@ async def predict(body: PredictRequest, request: Request, served: ModelDep, conf
     version that scored this request.
     """
     X = np.array([_values(row) for row in body.rows], dtype=np.float64)
-    scored = await request.app.state.batcher.submit(X)
+    if explain:  # not micro-batched: explaining costs far more than scoring
+        scored = await run_in_threadpool(_explained, served, X, config)
+    else:
+        scored = await request.app.state.batcher.submit(X)
     metrics.count_results(scored.results, "rows")
     return {"model": scored.meta, "threshold": config.decision.accept_threshold,
             "predictions": [{"row": i, **r} for i, r in enumerate(scored.results)]}
+
+
+def _explained(served: ServedModel, X: np.ndarray, config: ServeConfig):
+    from mer.api.batching import Scored
+    from mer.api.verdicts import row_verdicts
+    from mer.scoring import score_columns
+
+    cols = score_columns(served, X, config.decision, explain=True)
+    return Scored(served.info, [{**v, "explanation": e}
+                                for v, e in zip(row_verdicts(cols), cols["explanation"], strict=True)], len(X))
 
 
 class UploadTooLarge(Exception):
@@ -87,7 +104,7 @@ def _window_ids(session, track_id: int) -> list[int]:
 
 
 def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfig, method: str,
-                     sessions, write_lock) -> dict[str, Any]:
+                     sessions, write_lock, explain: bool = False) -> dict[str, Any]:
     """Blocking part of an upload (runs in a worker thread): save, check, extract, score, store in the catalog."""
     from mer.catalog import save_track
     from mer.features.audio import AudioError
@@ -99,12 +116,13 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
         path = _save_upload(upload, folder, config.max_upload_bytes)
         _check_duration(path, config.max_duration_s)
         try:
-            track = score_audio(served, path, config.decision.replace(aggregate=method), name=name)
+            track = score_audio(served, path, config.decision.replace(aggregate=method), name=name, explain=explain)
         except AudioError as exc:  # name the upload, not our temporary copy
             raise AudioError(str(exc).replace(str(path), name)) from exc
         except Exception as exc:  # a feature failing on odd audio is a property of the file here, as in batches
             log.exception("feature extraction failed on upload %s", name)
             raise AudioError(f"{name}: feature extraction failed: {type(exc).__name__}: {exc}") from exc
+    explanations = track.windows.pop("explanation").tolist() if explain else None
     with sessions() as session, write_lock:
         track_id = save_track(session, path=name, content_hash=track.content_hash, duration_s=track.duration_s,
                               sample_rate=track.sample_rate, channels=track.channels, windows=track.windows,
@@ -112,6 +130,8 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
         window_ids = _window_ids(session, track_id)
     windows = track.windows
     window_verdicts = verdicts(windows)
+    if explanations is not None:
+        window_verdicts = [{**v, "explanation": e} for v, e in zip(window_verdicts, explanations, strict=True)]
     summary = track.track
     return {
         "track_id": track_id, "file": name, "content_hash": track.content_hash, "duration_s": track.duration_s,
@@ -130,6 +150,7 @@ def _score_and_store(upload: UploadFile, served: ServedModel, config: ServeConfi
 
 @router.post("/predict/audio", response_model=AudioPrediction, dependencies=[WriteAccess],
              summary="Score one audio file window by window and store it in the catalog",
+             response_model_exclude_unset=True,
              responses={401: {"model": Problem, "description": "missing or wrong X-API-Key"},
                         413: {"model": Problem, "description": "file too large or too long"},
                         422: {"model": Problem, "description": "not decodable audio (the reason is given)"},
@@ -142,6 +163,7 @@ async def predict_audio(
     metrics: MetricsDep,
     aggregate: Annotated[Literal["mean", "vote"] | None, Query(
         description="how windows combine into the track verdict (default: params.yaml decision.aggregate)")] = None,
+    explain: Annotated[bool, _EXPLAIN] = False,
 ) -> dict[str, Any]:
     """30-s windows → per-window probabilities and label (a timeline), the track's aggregate verdict and
     out-of-distribution flags. The track, its windows, features and predictions are saved in the catalog
@@ -151,7 +173,7 @@ async def predict_audio(
     method = aggregate or config.decision.aggregate
     try:
         result = await run_in_threadpool(_score_and_store, file, served, config, method,
-                                         request.app.state.sessions, request.app.state.write_lock)
+                                         request.app.state.sessions, request.app.state.write_lock, explain)
     except UploadTooLarge as exc:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from exc
     except AudioError as exc:
