@@ -256,6 +256,8 @@ class MonitorSettings:
     max_ece: float = 0.1
     bootstrap: int = 1000
     top_features: int = 6
+    refresh_s: float = 300.0
+    live_period_h: float = 24.0
 
     def __post_init__(self) -> None:
         check_choice(("monitor", "correction"), self.correction)

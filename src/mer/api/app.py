@@ -170,9 +170,11 @@ def create_app(config: ServeConfig | None = None, service: ModelService | None =
         app.state.write_lock = _writer_lock(config.database_url)
         batcher.start()
         follower = asyncio.create_task(service.follow(), name="mer-model-follower")
+        watcher = monitor.start_refresher(app)  # the mer_monitor_* gauges, refreshed on a schedule
         try:
             yield
         finally:
+            await monitor.stop_refresher(watcher)
             follower.cancel()
             with suppress(asyncio.CancelledError):
                 await follower

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -62,3 +63,36 @@ async def monitor(
         return await asyncio.to_thread(run)
     except FileNotFoundError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+
+
+def start_refresher(app: Any) -> asyncio.Task[None] | None:
+    """Start the schedule that refreshes the ``mer_monitor_*`` gauges (``params.yaml: monitor.refresh_s``, over the
+    last ``live_period_h`` hours; first refresh after a minute) and logs one line per alert; None when the server
+    runs outside a project (no training rows to compare with) or ``refresh_s`` is 0."""
+    from mer import settings
+    from mer.monitor.catalog import build_report
+    from mer.monitor.live import MonitorGauges, refresh_forever
+
+    try:
+        params = settings.load_params()
+    except FileNotFoundError:
+        return None
+    monitor_cfg = settings.monitor_settings(params)
+    if monitor_cfg.refresh_s <= 0:
+        return None
+    metrics, config = app.state.metrics, app.state.config
+    gauges = getattr(app.state, "monitor_gauges", None) or MonitorGauges(metrics.registry)
+    app.state.monitor_gauges = gauges
+
+    def compute(since: datetime) -> dict[str, Any]:
+        return build_report(config.database_url, params, since, latency_p95_ms=latency_p95_ms(metrics))[0]
+
+    return asyncio.create_task(refresh_forever(compute, gauges, monitor_cfg.refresh_s, monitor_cfg.live_period_h,
+                                               min(60.0, monitor_cfg.refresh_s)), name="mer-monitor-refresh")
+
+
+async def stop_refresher(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
