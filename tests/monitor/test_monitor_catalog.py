@@ -126,3 +126,24 @@ def test_get_v1_monitor(project: Path, tmp_path: Path, monkeypatch: pytest.Monke
         assert body["windows"]["n"] == 12 and len(body["features"]) == 50
         assert body["latency_p95_ms"] is None and "omitted" in body["latency_note"]
         assert client.get("/v1/monitor", params={"since": "nonsense"}).status_code == 422
+
+
+def test_a_reference_other_than_the_served_models_rows_is_an_alert(db_url: str, training_rows, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import mer.monitor.catalog as cat
+
+    fill(db_url)
+    ref = tmp_path / "uci_clean.csv"
+    training_rows.to_csv(ref, index=False)
+    params = {"data": {"train_on": "uci"}}
+    served = {"name": "music-emotion", "version": "3", "cleaned_sha256": "0" * 64}
+    monkeypatch.setattr(cat, "served_training", lambda params: served)
+    report, _, _ = build_report(db_url, params, reference_path=ref)
+    assert report["reference"]["matches_served"] is False
+    assert [a["kind"] for a in report["alerts"]][-1] == "reference"
+    from mer.hashing import sha256_file
+
+    served["cleaned_sha256"] = sha256_file(ref)
+    report, _, _ = build_report(db_url, params, reference_path=ref)
+    assert report["reference"]["matches_served"] is True
+    assert "reference" not in [a["kind"] for a in report["alerts"]]

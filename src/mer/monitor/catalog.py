@@ -39,6 +39,30 @@ def reference_rows(params: dict[str, Any], path: str | Path | None = None) -> tu
     return table, {"path": str(p), "sha256": sha256_file(p), "rows": len(table)}
 
 
+def served_training(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The served (``champion``) version and the sha256 of the cleaned table its run trained on (the registry's
+    ``data.cleaned`` tag); None when there is no registry, no champion or no tag. A local SQLite store that does not
+    exist yet is not created."""
+    from mer import settings
+
+    uri = settings.tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return None
+    try:
+        from mer.model.registry import _mlflow
+
+        _mlflow()
+        from mlflow import MlflowClient
+
+        client = MlflowClient()
+        name = settings.model_name(params)
+        mv = client.get_model_version_by_alias(name, settings.CHAMPION_ALIAS)
+        tags = client.get_run(mv.run_id).data.tags
+        return {"name": name, "version": str(mv.version), "cleaned_sha256": tags.get("data.cleaned")}
+    except Exception:  # noqa: BLE001 - the registry is optional for a report
+        return None
+
+
 def _utc(when: datetime) -> pd.Timestamp:
     """A naive time is UTC (the catalog stores UTC)."""
     ts = pd.Timestamp(when)
@@ -110,7 +134,7 @@ def load_feedback(session: Any, windows: pd.DataFrame) -> tuple[pd.DataFrame, pd
 
 def build_report(url: str, params: dict[str, Any], since: datetime | None = None, until: datetime | None = None,
                  reference_path: str | Path | None = None, latency_p95_ms: float | None = None,
-                 ) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+                 check_served: bool = True) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
     """The monitoring report of the catalog at ``url`` over ``[since, until)`` (see
     :func:`mer.monitor.drift.monitor_report`), with the reference rows and the period's windows (for the plots)."""
     from mer.catalog.engine import redact_url, session_factory
@@ -132,4 +156,14 @@ def build_report(url: str, params: dict[str, Any], since: datetime | None = None
     }
     report = monitor_report(reference, windows, settings, labelled_windows, labelled_tracks,
                             latency_p95_ms=latency_p95_ms, meta=meta)
+    served = served_training(params) if check_served else None
+    report["reference"]["served"] = served
+    logged = (served or {}).get("cleaned_sha256")
+    report["reference"]["matches_served"] = None if not logged else logged == ref_meta["sha256"]
+    if logged and logged != ref_meta["sha256"]:
+        report["alerts"].append({
+            "kind": "reference", "subject": "training rows", "value": None, "threshold": None,
+            "message": f"{ref_meta['path']} (sha256 {ref_meta['sha256'][:12]}) is not the table {served['name']} "
+                       f"v{served['version']} was trained on (sha256 {logged[:12]}): drift is judged against "
+                       f"other rows"})
     return report, reference, windows
