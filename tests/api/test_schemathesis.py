@@ -21,7 +21,9 @@ def test_no_operation_answers_generated_requests_with_a_server_error(trained_pro
     app = create_app(make_config(trained_project, "catalog-schemathesis.db", api_key=None), service=service)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 11
+    # every operation the app documents (routes are added by several features: count them, do not hard-code)
+    documented = sum(len(methods) for methods in app.openapi()["paths"].values())
+    assert len(operations) == documented >= 11
 
     failures = {}
     for operation in operations:
