@@ -147,3 +147,26 @@ def test_a_reference_other_than_the_served_models_rows_is_an_alert(db_url: str, 
     report, _, _ = build_report(db_url, params, reference_path=ref)
     assert report["reference"]["matches_served"] is True
     assert "reference" not in [a["kind"] for a in report["alerts"]]
+
+
+def test_a_rescored_window_counts_once_with_its_latest_verdict_and_time(db_url: str) -> None:
+    from sqlalchemy import select
+
+    from mer.catalog.models import Prediction, Window
+
+    fill(db_url)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with session_scope(db_url) as session:
+        wid = session.execute(select(Window.id).order_by(Window.id)).scalars().first()
+        session.add(Prediction(window_id=wid, p_happy=0.9, p_sad=0.04, p_angry=0.03, p_relax=0.03, label="happy",
+                               confidence=0.9, decision="accept", model_name="music-emotion", model_version="2",
+                               created_at=later))
+        session.commit()
+        windows = load_windows(session)
+        assert len(windows) == 12
+        row = windows.set_index("window_id").loc[wid]
+        assert (row["label"], row["model_version"]) == ("happy", "2")
+        recent = load_windows(session, since=later - timedelta(minutes=1))
+        assert list(recent["window_id"]) == [wid]
+        before = load_windows(session, until=later - timedelta(minutes=1))
+        assert wid not in set(before["window_id"]) and len(before) == 11

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mer.catalog.models import Feedback, Prediction, Track, Window, WindowFeatures
 from mer.schema import FEATURE_NAMES, LABEL_COLUMN
@@ -71,35 +71,25 @@ def _utc(when: datetime) -> pd.Timestamp:
 
 def load_windows(session: Any, since: datetime | None = None, until: datetime | None = None) -> pd.DataFrame:
     """The period's windows, one row each, with their latest verdict (see the module docstring)."""
-    latest = (select(Prediction.window_id, Prediction.id.label("pid"), Prediction.created_at)
-              .order_by(Prediction.window_id, Prediction.id))
-    preds = pd.DataFrame(session.execute(latest).all(), columns=["window_id", "pid", "created_at"])
-    if preds.empty:
-        return _empty_windows()
-    preds = preds.drop_duplicates("window_id", keep="last")
-    made = pd.to_datetime(preds["created_at"], utc=True)
-    if since is not None:
-        preds = preds[made >= _utc(since)]
-        made = made[preds.index]
-    if until is not None:
-        preds = preds[made < _utc(until)]
-    if preds.empty:
-        return _empty_windows()
+    latest = select(func.max(Prediction.id).label("pid")).group_by(Prediction.window_id).subquery()
     feature_cols = [getattr(WindowFeatures, n) for n in FEATURE_NAMES]
-    rows = []
-    ids = preds["pid"].tolist()
-    for start in range(0, len(ids), 5000):  # bounded IN lists
-        chunk = ids[start:start + 5000]
-        stmt = (select(Window.id, Window.track_id, Window.ood, Prediction.created_at, Prediction.label,
-                       Prediction.confidence, Prediction.decision, Prediction.model_name, Prediction.model_version,
-                       *feature_cols)
-                .join(Prediction, Prediction.window_id == Window.id)
-                .outerjoin(WindowFeatures, WindowFeatures.window_id == Window.id)
-                .where(Prediction.id.in_(chunk)))
-        rows.extend(session.execute(stmt).all())
+    stmt = (select(Window.id, Window.track_id, Window.ood, Prediction.created_at, Prediction.label,
+                   Prediction.confidence, Prediction.decision, Prediction.model_name, Prediction.model_version,
+                   *feature_cols)
+            .join(Prediction, Prediction.window_id == Window.id)
+            .join(latest, latest.c.pid == Prediction.id)
+            .outerjoin(WindowFeatures, WindowFeatures.window_id == Window.id)
+            .order_by(Window.id))
+    if since is not None:
+        stmt = stmt.where(Prediction.created_at >= _utc(since).to_pydatetime())
+    if until is not None:
+        stmt = stmt.where(Prediction.created_at < _utc(until).to_pydatetime())
+    rows = session.execute(stmt).all()
+    if not rows:
+        return _empty_windows()
     cols = ["window_id", "track_id", "ood", "created_at", "label", "confidence", "decision", "model_name",
             "model_version", *FEATURE_NAMES]
-    frame = pd.DataFrame(rows, columns=cols).sort_values("window_id").reset_index(drop=True)
+    frame = pd.DataFrame(rows, columns=cols).reset_index(drop=True)
     frame["ood"] = frame["ood"].astype(bool)
     return frame
 
