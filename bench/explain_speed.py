@@ -6,7 +6,7 @@ its real 500-tree ExtraTrees (``--trees``), a 2-fold inner search so it fits in 
 rows; ``--champion`` loads the registered ``models:/music-emotion@champion`` instead. Rows: the UCI rows, one at a
 time, after a warm-up (the first call imports shap and compiles the model: seconds, once per process).
 
-    python bench/explain_speed.py [--rows 100] [--trees 500] [--champion]
+    python bench/explain_speed.py [--rows 100] [--trees 500] [--champion] [--background 4 8 12]
 """
 
 from __future__ import annotations
@@ -44,10 +44,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100)
     parser.add_argument("--trees", type=int, default=500)
     parser.add_argument("--champion", action="store_true")
+    parser.add_argument("--background", type=int, nargs="*", default=[4],
+                        help="background sizes to compare (the first N clips of explain_background.csv)")
     args = parser.parse_args()
 
     from support import uci_rows
 
+    from mer.model import explain
     from mer.scoring import score_columns
     from mer.settings import DecisionSettings
 
@@ -57,25 +60,27 @@ def main() -> None:
     t0 = time.perf_counter()
     score_columns(served, X[:1], rule, explain=True)
     print(f"warm-up (import shap, compile): {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    rng = np.random.default_rng(0)
-    times, plain = [], []
-    for i in rng.choice(len(X), size=min(args.rows, len(X)), replace=False):
-        t0 = time.perf_counter()
-        score_columns(served, X[i:i + 1], rule)
-        plain.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        cols = score_columns(served, X[i:i + 1], rule, explain=True)
-        times.append(time.perf_counter() - t0)
-        e = cols["explanation"][0]
-        if e is not None:
-            gap = abs(e["base_value"] + sum(c["contribution"] for c in e["contributions"]) - e["probability"])
-            assert gap <= 1e-3, gap
-    ms = np.array(times) * 1000
     print(f"model: {what} (compiled: {served.compiled})")
-    print(f"{len(ms)} rows, one explained row per call: p50 {np.percentile(ms, 50):.0f} ms, "
-          f"p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms "
-          f"(the same call without explain: p50 {np.percentile(plain, 50) * 1000:.1f} ms)")
-
+    for size in args.background:
+        explain.BACKGROUND_ROWS = size
+        explain.background.cache_clear()
+        rng = np.random.default_rng(0)
+        times, plain = [], []
+        for i in rng.choice(len(X), size=min(args.rows, len(X)), replace=False):
+            t0 = time.perf_counter()
+            score_columns(served, X[i:i + 1], rule)
+            plain.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            cols = score_columns(served, X[i:i + 1], rule, explain=True)
+            times.append(time.perf_counter() - t0)
+            e = cols["explanation"][0]
+            if e is not None:
+                gap = abs(e["base_value"] + sum(c["contribution"] for c in e["contributions"]) - e["probability"])
+                assert gap <= 1e-3, gap
+        ms = np.array(times) * 1000
+        print(f"background {size:2d} clips, {len(ms)} rows, one explained row per call: "
+              f"p50 {np.percentile(ms, 50):.0f} ms, p95 {np.percentile(ms, 95):.0f} ms, max {ms.max():.0f} ms "
+              f"(the same call without explain: p50 {np.percentile(plain, 50) * 1000:.1f} ms)", flush=True)
 
 if __name__ == "__main__":
     main()

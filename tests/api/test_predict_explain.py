@@ -42,6 +42,15 @@ def test_without_explain_the_answer_is_unchanged(client, example_rows) -> None:
     assert [{k: v for k, v in p.items() if k != "explanation"} for p in on["predictions"]] == plain["predictions"]
 
 
+def test_explain_takes_a_bounded_number_of_rows(client, example_rows) -> None:
+    from mer.api.routers.predict import MAX_EXPLAINED_ROWS
+
+    rows = (example_rows * 10)[:MAX_EXPLAINED_ROWS + 1]
+    r = client.post("/v1/predict", params={"explain": "true"}, json={"rows": rows})
+    assert r.status_code == 422 and f"at most {MAX_EXPLAINED_ROWS} rows" in r.json()["detail"]
+    assert client.post("/v1/predict", json={"rows": rows}).status_code == 200
+
+
 def test_audio_explain_explains_every_scorable_window(client) -> None:
     clip = ORACLE / "wesnoth_sad.flac"
     files = {"file": (clip.name, clip.read_bytes(), "application/octet-stream")}
@@ -54,3 +63,18 @@ def test_audio_explain_explains_every_scorable_window(client) -> None:
             assert w["explanation"] is None
         else:
             _check(w["explanation"], w)
+
+
+def test_registered_versions_carry_the_global_importance_report(client) -> None:
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    registry = MlflowClient()
+    version = registry.get_model_version_by_alias("music-emotion", "champion")
+    names = {a.path.rsplit("/", 1)[-1] for a in registry.list_artifacts(version.run_id, "explain")}
+    assert {"shap_importance.png", "shap_importance.csv"} <= names
+    local = registry.download_artifacts(version.run_id, "explain/shap_importance.csv")
+    table = pd.read_csv(local)
+    assert sorted(table["feature"]) == sorted(FEATURE_NAMES)
+    assert {"plain", "happy", "sad", "angry", "relax", "mean"} <= set(table.columns)
+    assert (table[["happy", "sad", "angry", "relax"]] >= 0).all().all() and table["mean"].is_monotonic_decreasing

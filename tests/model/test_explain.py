@@ -97,3 +97,14 @@ def test_mer_predict_explain_writes_a_json_explanation_per_row(scorer, tmp_path,
         assert abs(total - row[f"p_{row['label']}"]) <= 1e-3
     plain = CliRunner().invoke(app, ["predict", "in.csv", "-o", "plain.csv"])
     assert plain.exit_code == 0 and "explanation" not in pd.read_csv(tmp_path / "plain.csv").columns
+
+
+def test_global_importance_report_per_feature_and_class(scorer, rows, tmp_path) -> None:
+    from mer.model.explain import importance_report
+
+    csv, png = importance_report(scorer, rows[:4], tmp_path)
+    table = pd.read_csv(csv)
+    assert sorted(table["feature"]) == sorted(FEATURE_NAMES) and png.stat().st_size > 1000
+    assert list(table.columns) == ["feature", "plain", *scorer.classes, "mean"]
+    assert table["mean"].is_monotonic_decreasing and (table[scorer.classes] >= 0).all().all()
+    assert table[scorer.classes].to_numpy().sum() > 0

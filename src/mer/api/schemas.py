@@ -95,8 +95,8 @@ class Explanation(BaseModel):
 
     label: Label = Field(alias="class", description="the class explained (the predicted label)")
     probability: float = Field(description="the class's probability = base_value + sum of contributions")
-    base_value: float = Field(description="the class's mean probability over the fixed background of 12 "
-                                          "training clips")
+    base_value: float = Field(description="the class's mean probability over the fixed background of training "
+                                          "clips (one per mood)")
     contributions: list[Contribution] = Field(description="all 50 features, largest magnitude first")
 
     model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)

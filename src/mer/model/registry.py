@@ -100,6 +100,9 @@ def register(
         mlflow.log_dict(metrics, "metrics.json")
         for png in sorted(Path(reports_dir).glob("*.png")):
             mlflow.log_artifact(str(png), artifact_path="plots")
+        from mer.model.explain import log_importance
+
+        log_importance(mlflow, model, params)  # global SHAP importance per feature and class: explain/*.png, *.csv
         info = mlflow.sklearn.log_model(
             model, name="model", registered_model_name=name, signature=saved.signature,
             input_example=input_example, pip_requirements=reqs, pyfunc_predict_fn="predict_proba",
