@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -213,13 +213,21 @@ class ScoringSettings:
     model: ModelRef = ModelRef()
 
 
-def decision_settings(params: dict[str, Any] | None = None) -> DecisionSettings:
-    block = dict((params or {}).get("decision") or {})
-    unknown = sorted(set(block) - set(DecisionSettings.__dataclass_fields__))
+_S = TypeVar("_S")
+
+
+def _section(params: dict[str, Any] | None, name: str, cls: type[_S]) -> _S:
+    """``params[name]`` as the frozen dataclass ``cls``; a key ``cls`` does not know is an error, not ignored."""
+    block = dict((params or {}).get(name) or {})
+    unknown = sorted(set(block) - set(cls.__dataclass_fields__))
     if unknown:
-        raise SettingsError(f"decision: unknown option(s) {', '.join(unknown)}; known: "
-                            f"{', '.join(DecisionSettings.__dataclass_fields__)}")
-    return DecisionSettings(**block)
+        raise SettingsError(f"{name}: unknown option(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(cls.__dataclass_fields__)}")
+    return cls(**block)
+
+
+def decision_settings(params: dict[str, Any] | None = None) -> DecisionSettings:
+    return _section(params, "decision", DecisionSettings)
 
 
 def scoring_settings(params: dict[str, Any] | None = None, alias: str | None = None) -> ScoringSettings:
@@ -264,9 +272,4 @@ class MonitorSettings:
 
 
 def monitor_settings(params: dict[str, Any] | None = None) -> MonitorSettings:
-    block = dict((params or {}).get("monitor") or {})
-    unknown = sorted(set(block) - set(MonitorSettings.__dataclass_fields__))
-    if unknown:
-        raise SettingsError(f"monitor: unknown option(s) {', '.join(unknown)}; known: "
-                            f"{', '.join(MonitorSettings.__dataclass_fields__)}")
-    return MonitorSettings(**block)
+    return _section(params, "monitor", MonitorSettings)

@@ -61,18 +61,23 @@ def _proba_fn(model: Any):
     return hit[1]
 
 
+def _explainer(predict):
+    """SHAP's permutation explainer of ``predict`` against the fixed background (independent masker, fixed seed)."""
+    import shap
+
+    bg = background()
+    return shap.PermutationExplainer(predict, shap.maskers.Independent(bg, max_samples=len(bg)),
+                                     feature_names=list(FEATURE_NAMES), seed=SEED)
+
+
 def explain_rows(model: Any, X: np.ndarray, predicted: np.ndarray | list[int]) -> list[dict[str, Any]]:
     """One explanation per row of ``X`` (n, 50) for the class index ``predicted[i]`` (the model's class order):
     ``{"class", "probability", "base_value", "contributions": [{"feature", "plain", "value", "contribution"}]}``,
     contributions sorted by magnitude, largest first."""
-    import shap
-
     X = np.asarray(X, dtype=float)
     classes = list(model.classes)
     predict = _proba_fn(model)
-    bg = background()
-    masker = shap.maskers.Independent(bg, max_samples=len(bg))
-    explainer = shap.PermutationExplainer(predict, masker, feature_names=list(FEATURE_NAMES), seed=SEED)
+    explainer = _explainer(predict)
     out = []
     for x, k in zip(X, predicted, strict=True):
         exp = explainer(x[None, :], max_evals=MAX_EVALS, silent=True)
@@ -92,12 +97,7 @@ def explain_rows(model: Any, X: np.ndarray, predicted: np.ndarray | list[int]) -
 def global_importance(model: Any, X: np.ndarray) -> pd.DataFrame:
     """Mean |SHAP| of each feature (rows, schema order) for each class (columns, the model's class order) over the
     rows of ``X``: how much each feature moves each class's probability on typical input."""
-    import shap
-
-    predict = _proba_fn(model)
-    bg = background()
-    explainer = shap.PermutationExplainer(predict, shap.maskers.Independent(bg, max_samples=len(bg)),
-                                          feature_names=list(FEATURE_NAMES), seed=SEED)
+    explainer = _explainer(_proba_fn(model))
     values = np.stack([np.asarray(explainer(x[None, :], max_evals=MAX_EVALS, silent=True).values)[0]
                        for x in np.asarray(X, dtype=float)])  # (rows, features, classes)
     table = pd.DataFrame(np.abs(values).mean(axis=0), index=list(FEATURE_NAMES), columns=list(model.classes))
