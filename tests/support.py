@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,3 +88,26 @@ def point_mer_at(mp: pytest.MonkeyPatch, root: Path, cwd: Path | None = None) ->
     for key in ("MER_PARAMS", "MER_MODEL_NAME", "MER_API_KEY"):
         mp.delenv(key, raising=False)
     mp.chdir(cwd or root)
+
+
+@contextlib.contextmanager
+def trained_project(root: Path, versions: int = 1) -> Iterator[Path]:
+    """A project in ``root`` with the small champion (lenient gates) trained once and registered ``versions`` times
+    (the same model: versions to move the alias between); the catalog engines are disposed afterwards."""
+    params = small_params() | {"gates": LENIENT_GATES}
+    make_project(root, params)
+    with pytest.MonkeyPatch.context() as mp:
+        point_mer_at(mp, root)
+        from mer.pipeline import clean_all, register_stage, train_stage
+
+        clean_all()
+        train_stage(params)
+        for expected in range(1, versions + 1):
+            reg, _ = register_stage(params)
+            assert (reg.alias, reg.version) == ("champion", str(expected))
+    try:
+        yield root
+    finally:
+        from mer.catalog import dispose_engines
+
+        dispose_engines()

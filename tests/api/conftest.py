@@ -13,28 +13,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import LENIENT_GATES, make_config, wait_ready
+import support
+from api_support import make_config, wait_ready
 from fastapi.testclient import TestClient
-from support import ROOT, make_project, point_mer_at, small_params
+from support import ROOT, point_mer_at
 
 
 @pytest.fixture(scope="package")
 def trained_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    params = small_params() | {"gates": LENIENT_GATES}
-    root = make_project(tmp_path_factory.mktemp("api-project"), params)
-    with pytest.MonkeyPatch.context() as mp:
-        point_mer_at(mp, root)
-        from mer.pipeline import clean_all, register_stage, train_stage
-
-        clean_all()
-        train_stage(params)
-        for expected in ("1", "2"):  # the same model twice: two versions to move the alias between
-            reg, _ = register_stage(params)
-            assert (reg.alias, reg.version) == ("champion", expected)
-    yield root
-    from mer.catalog import dispose_engines
-
-    dispose_engines()
+    with support.trained_project(tmp_path_factory.mktemp("api-project"), versions=2) as root:
+        yield root
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import LENIENT_GATES, make_project, missing_component, point_mer_at, small_params
+from support import missing_component, point_mer_at, trained_project
 from web_support import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server, screenshot_dir
 
 if not CHROMIUM.exists():
@@ -18,20 +18,8 @@ from playwright import sync_api  # noqa: E402 — the dev extra installs it
 
 @pytest.fixture(scope="package")
 def web_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    params = small_params() | {"gates": LENIENT_GATES}
-    root = make_project(tmp_path_factory.mktemp("web-project"), params)
-    with pytest.MonkeyPatch.context() as mp:
-        point_mer_at(mp, root)
-        from mer.pipeline import clean_all, register_stage, train_stage
-
-        clean_all()
-        train_stage(params)
-        reg, _ = register_stage(params)
-        assert reg.alias == "champion"
-    yield root
-    from mer.catalog import dispose_engines
-
-    dispose_engines()
+    with trained_project(tmp_path_factory.mktemp("web-project")) as root:
+        yield root
 
 
 @pytest.fixture(scope="module", autouse=True)
